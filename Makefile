@@ -1,0 +1,46 @@
+# Every action of the course is a target here. The first two are the README's commands.
+#   make lab    set up (first time only) and open the course in JupyterLab
+#   make test   set up (first time only) and run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+KERNEL := neural-ode-course
+STAMP := $(VENV)/.installed
+PORT ?= 8888
+
+.PHONY: lab test test-fast lint notebooks check-notebooks grade bench browser-test clean help
+
+help:
+	@echo "make lab | test | notebooks | grade SUBMISSIONS=dir | bench | browser-test | lint | clean"
+
+# The course's own environment: created if absent, reinstalled when the pins change.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[course]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Neural ODE course (Python 3)"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	@echo "Starting JupyterLab on notebooks/ with the '$(KERNEL)' kernel."
+	@echo "If no browser opens, copy the http://127.0.0.1:... URL printed below into one."
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# Unit tests, exercise self-tests, build-sync checks, then every notebook under strict nbval.
+test: $(STAMP) lint
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+# Regenerate the learner notebooks from lessons_src/ and execute them (stores outputs).
+# One lesson: make notebooks LESSONS=lessons_src/01_ode_basics.py
+notebooks: $(STAMP)
+	$(BIN)/python tools/build_notebooks.py $(LESSONS)
+
+check-notebooks: $(STAMP)
+	$(BIN)/python tools/build_notebooks.py --check
+
+clean:
+	rm -rf $(VENV) .pytest_cache

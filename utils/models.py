@@ -1,0 +1,98 @@
+"""Neural ODE models: learned dynamics (:class:`ODEFunc`) and the model that solves them (:class:`NeuralODE`).
+
+A Neural ODE replaces a stack of residual layers ``h <- h + f(h)`` by the solution of
+``dh/dt = f_theta(h, t)`` from ``t[0]`` to ``t[-1]`` (Chen et al. 2018, arXiv:1806.07366).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .solvers import SolveStats, odeint
+
+__all__ = ["ODEFunc", "NeuralODE"]
+
+
+class ODEFunc(nn.Module):
+    """An MLP ``f_theta(t, h)`` used as the right-hand side of ``dh/dt = f_theta(t, h)``.
+
+    Args:
+        dim: size of the state h.
+        hidden: width of each hidden layer.
+        layers: number of hidden layers (>= 1).
+        time_input: if True, t is appended to the input, so the dynamics may change over time.
+
+    Shapes: ``forward(t, h)`` takes ``t`` a scalar (float or 0-d tensor) and ``h`` of shape
+    ``(..., dim)``; returns ``dh/dt`` of shape ``(..., dim)``. Hidden layers use tanh, which is
+    smooth, so the solver's error control sees smooth dynamics. ``nfe`` counts calls (forward
+    function evaluations); reset it with ``func.nfe = 0``.
+    """
+
+    def __init__(self, dim: int, *, hidden: int = 32, layers: int = 1, time_input: bool = False):
+        super().__init__()
+        if dim < 1 or hidden < 1 or layers < 1:
+            raise ValueError(f"dim, hidden and layers must be >= 1, got {dim}, {hidden}, {layers}")
+        self.dim, self.time_input = dim, time_input
+        sizes = [dim + int(time_input)] + [hidden] * layers
+        blocks = []
+        for n_in, n_out in zip(sizes, sizes[1:]):
+            blocks += [nn.Linear(n_in, n_out), nn.Tanh()]
+        self.net = nn.Sequential(*blocks, nn.Linear(hidden, dim))
+        self.nfe = 0
+
+    def forward(self, t, h):
+        self.nfe += 1
+        if h.shape[-1] != self.dim:
+            raise ValueError(f"ODEFunc(dim={self.dim}) got a state of shape {tuple(h.shape)}")
+        if self.time_input:
+            t_column = torch.as_tensor(t, dtype=h.dtype, device=h.device).expand(*h.shape[:-1], 1)
+            h = torch.cat((h, t_column), dim=-1)
+        return self.net(h)
+
+
+class NeuralODE(nn.Module):
+    """Dynamics + solver + output times: ``y0 -> y(t)`` for every time in ``t``.
+
+    Args:
+        func: the dynamics, an ``nn.Module`` called as ``func(t, h)`` (e.g. :class:`ODEFunc`).
+        t: output times, 1-D tensor; ``t[0]`` is the time of the input state.
+        method, rtol, atol, step_size: passed to the solver (see :func:`utils.solvers.odeint`).
+        adjoint: if True, gradients come from the adjoint method
+            (:func:`utils.adjoint.odeint_adjoint`: memory independent of the number of steps)
+            instead of backpropagating through the solver's operations.
+        trajectory: if True, ``forward`` returns the whole trajectory, shape ``(len(t), *y0.shape)``;
+            if False, only the final state, shape ``y0.shape`` (a drop-in layer).
+
+    After each forward pass, ``last_stats`` holds the solver's :class:`~utils.solvers.SolveStats`.
+    """
+
+    def __init__(
+        self,
+        func: nn.Module,
+        t: torch.Tensor,
+        *,
+        method: str = "dopri5",
+        rtol: float = 1e-6,
+        atol: float = 1e-8,
+        step_size: float | None = None,
+        adjoint: bool = False,
+        trajectory: bool = True,
+    ):
+        super().__init__()
+        self.func = func
+        self.register_buffer("t", torch.as_tensor(t))
+        self.method, self.rtol, self.atol, self.step_size = method, rtol, atol, step_size
+        self.adjoint, self.trajectory = adjoint, trajectory
+        self.last_stats: SolveStats | None = None
+
+    def forward(self, y0: torch.Tensor) -> torch.Tensor:
+        t = self.t.to(dtype=y0.dtype)
+        options = dict(method=self.method, rtol=self.rtol, atol=self.atol, step_size=self.step_size)
+        if self.adjoint:
+            from .adjoint import odeint_adjoint  # imported here: the adjoint is lesson 04's topic
+
+            ys, self.last_stats = odeint_adjoint(self.func, y0, t, return_stats=True, **options)
+        else:
+            ys, self.last_stats = odeint(self.func, y0, t, return_stats=True, **options)
+        return ys if self.trajectory else ys[-1]
