@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 KERNEL := neural-ode-course
 STAMP := $(VENV)/.installed
 PORT ?= 8888
+# JupyterLab refuses to run as root unless told; containers and CI often are root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test test-fast lint notebooks check-notebooks grade bench browser-test clean help
 
@@ -24,7 +26,7 @@ $(STAMP): pyproject.toml constraints.txt
 lab: $(STAMP)
 	@echo "Starting JupyterLab on notebooks/ with the '$(KERNEL)' kernel."
 	@echo "If no browser opens, copy the http://127.0.0.1:... URL printed below into one."
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) $(ALLOW_ROOT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

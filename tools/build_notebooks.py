@@ -127,15 +127,15 @@ def check(paths) -> int:
     for source in sources:
         stored_path = notebook_path(source)
         if not stored_path.exists():
-            problems.append(f"{stored_path.relative_to(ROOT)} is missing")
+            problems.append(f"{stored_path.name} is missing")
             continue
         difference = sources_match(learner_notebook(source), nbformat.read(stored_path, 4))
         if difference:
-            problems.append(f"{stored_path.relative_to(ROOT)} is out of date: {difference}")
+            problems.append(f"{stored_path.name} is out of date: {difference}")
     if not paths:
         stems = {s.stem for s in sources}
         problems += [
-            f"{nb.relative_to(ROOT)} has no source in lessons_src/"
+            f"{nb.name} has no source in lessons_src/"
             for nb in sorted(OUT.glob("*.ipynb"))
             if nb.stem not in stems
         ]

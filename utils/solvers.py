@@ -117,7 +117,7 @@ def rk_step(func, t: float, y, h: float, tableau: ButcherTableau, k0=None):
 def _combine(weights, ks):
     """sum_i weights[i] * ks[i], skipping zero weights (they are common in tableaus)."""
     total = None
-    for w, k in zip(weights, ks):
+    for w, k in zip(weights, ks, strict=True):
         if w != 0.0:
             total = w * k if total is None else total + w * k
     return 0.0 * ks[0] if total is None else total
@@ -163,13 +163,30 @@ def _abs_max(a, b):
 
 
 def _stack(ys):
-    return torch.stack(ys) if _is_torch(ys[0]) else np.stack(ys)
+    """Stack along a new first axis, in y0's dtype (a func may compute in a wider dtype, e.g.
+    ``np.cos(t)`` of a Python float t is float64; the caller still gets y0's dtype back)."""
+    if _is_torch(ys[0]):
+        return torch.stack([y.to(ys[0].dtype) for y in ys])
+    return np.stack(ys).astype(ys[0].dtype, copy=False)
+
+
+def _scaled_rms(x, scale) -> float:
+    """``rms(x / scale)``, where a component with ``x == 0`` counts 0 even if its scale is 0.
+
+    With ``atol=0`` a state component that sits at exactly 0 has scale 0; without this rule its
+    ``0 / 0 = NaN`` would make every step look infinitely wrong.
+    """
+    if _is_torch(x):
+        x = x.detach()
+        return _rms(torch.where(x == 0, torch.zeros_like(x), x / scale))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _rms(np.where(x == 0, 0.0, x / scale))
 
 
 # --- input validation: the one place that checks what the caller passed ----------------------
 
 
-def _validate(func, y0, t, method, rtol, atol, step_size, max_steps):
+def _validate(func, y0, t, method, rtol, atol, step_size, first_step, max_steps):
     if not callable(func):
         raise TypeError(f"func must be callable as func(t, y), got {type(func).__name__}")
     if method not in TABLEAUS:
@@ -199,7 +216,7 @@ def _validate(func, y0, t, method, rtol, atol, step_size, max_steps):
     t_list = [float(x) for x in t]
     if not all(math.isfinite(x) for x in t_list):
         raise ValueError(f"t must be finite, got {t_list}")
-    dts = [b - a for a, b in zip(t_list, t_list[1:])]
+    dts = [b - a for a, b in zip(t_list[:-1], t_list[1:], strict=True)]
     if dts and not (all(d > 0 for d in dts) or all(d < 0 for d in dts)):
         bad = next(i for i, d in enumerate(dts) if (d > 0) != (dts[0] > 0) or d == 0)
         raise ValueError(
@@ -213,10 +230,11 @@ def _validate(func, y0, t, method, rtol, atol, step_size, max_steps):
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     if rtol == 0 and atol == 0:
         raise ValueError("rtol and atol cannot both be 0; e.g. rtol=1e-6, atol=1e-8")
-    if step_size is not None and not (
-        isinstance(step_size, (int, float)) and step_size > 0 and math.isfinite(step_size)
-    ):
-        raise ValueError(f"step_size must be a finite number > 0, got {step_size!r}")
+    for name, value in (("step_size", step_size), ("first_step", first_step)):
+        if value is not None and not (
+            isinstance(value, (int, float)) and value > 0 and math.isfinite(value)
+        ):
+            raise ValueError(f"{name} must be a finite number > 0 (or None), got {value!r}")
     if not (isinstance(max_steps, int) and max_steps > 0):
         raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
     return y0, t_list
@@ -278,11 +296,12 @@ def odeint(
             ``t[0]`` is the time of ``y0``.
         method: ``"euler"``, ``"midpoint"``, ``"rk4"`` (fixed step) or ``"dopri5"`` (adaptive).
         rtol, atol: tolerances of the adaptive method: a step is accepted when
-            ``rms(err / (atol + rtol * max(|y_old|, |y_new|))) <= 1``. Ignored by fixed-step methods.
-        step_size: fixed-step methods: the largest step. Each interval between output times is cut
-            into ``ceil(interval / step_size)`` equal steps, so steps land exactly on the output
-            times. Default ``None``: one step per interval of ``t`` (torchdiffeq's behaviour).
-            Ignored by ``dopri5``.
+            ``rms(err / (atol + rtol * max(|y_old|, |y_new|))) <= 1``. Ignored by fixed-step
+            methods.
+        step_size: fixed-step methods: steps of exactly this size from ``t[0]``, the last one
+            shortened to end on ``t[-1]``, whatever the output times; an output time inside a
+            step is interpolated (cubic Hermite). Default ``None``: the steps are the intervals
+            of ``t``, one step each (torchdiffeq's behaviour). Ignored by ``dopri5``.
         first_step: ``dopri5``: the first step to try; default: chosen from the dynamics at y0
             (Hairer, Nørsett & Wanner II.4), which costs one extra function evaluation.
         max_steps: give up with :class:`MaxStepsExceededError` after this many steps.
@@ -297,7 +316,7 @@ def odeint(
         StepSizeUnderflowError, MaxStepsExceededError, NonFiniteStateError: the solve could not
             finish; the message says at which t and what to try.
     """
-    y0, ts = _validate(func, y0, t, method, rtol, atol, step_size, max_steps)
+    y0, ts = _validate(func, y0, t, method, rtol, atol, step_size, first_step, max_steps)
     tableau = TABLEAUS[method]
     stats = SolveStats(method=method)
     f, f_first = _checked_func(func, y0, stats)
@@ -309,46 +328,80 @@ def odeint(
     return (out, stats) if return_stats else out
 
 
+def _fixed_grid(ts, step_size):
+    """The fixed-step grid: ``ts`` itself, or steps of ``step_size`` from ts[0] to ts[-1]."""
+    if step_size is None:
+        return ts
+    span = ts[-1] - ts[0]
+    n = max(1, math.ceil(abs(span) / step_size - 1e-9))
+    direction = 1.0 if span > 0 else -1.0
+    return [ts[0] + i * direction * step_size for i in range(n)] + [ts[-1]]
+
+
+def _hermite(y0, y1, f0, f1, h, theta):
+    """Cubic Hermite interpolation inside a step, from y and dy/dt at both ends.
+
+    Its error is O(h^4), below the global error of every fixed-step method here.
+    """
+    theta2, theta3 = theta * theta, theta * theta * theta
+    return (
+        (2 * theta3 - 3 * theta2 + 1) * y0
+        + (theta3 - 2 * theta2 + theta) * h * f0
+        + (3 * theta2 - 2 * theta3) * y1
+        + (theta3 - theta2) * h * f1
+    )
+
+
 def _solve_fixed(f, f_first, y0, ts, tableau, step_size, max_steps, stats):
+    """Steps of ``step_size`` (the last one shortened to end on ``ts[-1]``), independent of the
+    output times; an output time inside a step is interpolated (:func:`_hermite`)."""
+    grid = _fixed_grid(ts, step_size)
+    if len(grid) - 1 > max_steps:
+        raise MaxStepsExceededError(
+            f"step_size={step_size} needs {len(grid) - 1} steps to cover [{ts[0]:.6g}, "
+            f"{ts[-1]:.6g}], more than max_steps={max_steps}; raise max_steps or the step_size"
+        )
+    direction = 1.0 if ts[-1] > ts[0] else -1.0
     ys = [y0]
-    y = y0
-    first = True
-    for t_start, t_end in zip(ts, ts[1:]):
-        interval = t_end - t_start
-        n = 1 if step_size is None else max(1, math.ceil(abs(interval) / step_size - 1e-9))
-        h = interval / n
-        for i in range(n):
-            t_now = t_start + i * h
-            if stats.n_accepted >= max_steps:
-                raise MaxStepsExceededError(
-                    f"reached max_steps={max_steps} at t={t_now:.6g}; raise max_steps or the "
-                    "step_size"
-                )
-            k0 = f_first(t_now, y) if first else None
-            first = False
-            y, _, _ = rk_step(f, t_now, y, h, tableau, k0=k0)
-            if not _all_finite(y):
-                raise NonFiniteStateError(
-                    f"the state became inf/NaN at t={t_now + h:.6g} (step of {h:.3g} from "
-                    f"t={t_now:.6g}); the dynamics blow up or the step is too large for them: "
-                    "try a smaller step_size or an adaptive method"
-                )
-            stats.n_accepted += 1
-            stats.step_starts.append(t_now)
-            stats.step_sizes.append(h)
-        ys.append(y)
+    y, k0, next_out = y0, (f_first(ts[0], y0) if len(ts) > 1 else None), 1
+    for step, (t_now, t_next) in enumerate(zip(grid[:-1], grid[1:], strict=True)):
+        h = t_next - t_now
+        y_new, _, _ = rk_step(f, t_now, y, h, tableau, k0=k0)
+        if not _all_finite(y_new):
+            raise NonFiniteStateError(
+                f"the state became inf/NaN at t={t_next:.6g} (step of {h:.3g} from "
+                f"t={t_now:.6g}); the dynamics blow up or the step is too large for them: "
+                "try a smaller step_size or an adaptive method"
+            )
+        stats.n_accepted += 1
+        stats.step_starts.append(t_now)
+        stats.step_sizes.append(h)
+        last_step = step == len(grid) - 2
+        end_inside = next_out
+        while end_inside < len(ts) and (ts[end_inside] - t_next) * direction < 0:
+            end_inside += 1
+        inside = ts[next_out:end_inside]
+        # dy/dt at the step's end: the next step's first stage, and the interpolant's end slope.
+        k1 = f(t_next, y_new) if (inside or not last_step) else None
+        for t_out in inside:
+            ys.append(_hermite(y, y_new, k0, k1, h, (t_out - t_now) / h))
+        next_out += len(inside)
+        if next_out < len(ts) and (ts[next_out] - t_next) * direction <= 0:
+            ys.append(y_new)  # an output time on the grid point itself
+            next_out += 1
+        y, k0 = y_new, k1
     return ys
 
 
 def _initial_step(f, t0, y0, f0, direction, order, rtol, atol, t_span):
     """Hairer, Nørsett & Wanner II.4: a first step from the size of y0, f0 and f's change."""
     scale = atol + rtol * (y0.detach().abs() if _is_torch(y0) else np.abs(y0))
-    d0, d1 = _rms(y0 / scale), _rms(f0 / scale)
+    d0, d1 = _scaled_rms(y0, scale), _scaled_rms(f0, scale)
     h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
     h0 = min(h0, abs(t_span))
     y1 = y0 + direction * h0 * f0
     f1 = f(t0 + direction * h0, y1)
-    d2 = _rms((f1 - f0) / scale) / h0
+    d2 = _scaled_rms(f1 - f0, scale) / h0
     if max(d1, d2) <= 1e-15:
         h1 = max(1e-6, h0 * 1e-3)
     else:
@@ -370,9 +423,11 @@ def _solve_adaptive(f, f_first, y0, ts, tableau, rtol, atol, first_step, max_ste
     direction = 1.0 if t_final > t0 else -1.0
     k0 = f_first(t0, y0)
     if first_step is None:
-        h_abs = _initial_step(f, t0, y0, k0, direction, tableau.error_order, rtol, atol, t_final - t0)
+        h_abs = _initial_step(
+            f, t0, y0, k0, direction, tableau.error_order, rtol, atol, t_final - t0
+        )
     else:
-        h_abs = abs(first_step)
+        h_abs = float(first_step)
     t, y = t0, y0
     next_out = 1
     last_rejection_non_finite = False
@@ -398,7 +453,7 @@ def _solve_adaptive(f, f_first, y0, ts, tableau, rtol, atol, first_step, max_ste
         h = t_final - t if reaches_end else direction * h_abs
         y_new, y_err, ks = rk_step(f, t, y, h, tableau, k0=k0)
         scale = atol + rtol * _abs_max(y, y_new)
-        error_ratio = _rms(y_err / scale)
+        error_ratio = _scaled_rms(y_err, scale)
         factor = next_step_factor(error_ratio, tableau.error_order)
         if not (error_ratio <= 1.0):  # also rejects NaN
             last_rejection_non_finite = not math.isfinite(error_ratio)
