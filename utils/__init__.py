@@ -1,10 +1,24 @@
-"""The shared package of the Neural ODE course: solvers, models, systems, data, plots, exercises.
+"""The shared package of the Neural ODE course.
 
-Import what a lesson needs from its module, e.g. ``from utils.solvers import odeint``; the most
-used names are also here. Importing ``utils`` changes no global state (no seeds, no rcParams).
+Modules, by what they are:
+    solvers     odeint: fixed-step (euler, midpoint, rk4) and adaptive (dopri5) solvers
+    tableaus    the Runge–Kutta methods as Butcher tableaus
+    adjoint     odeint_adjoint: gradients by the adjoint method (constant memory)
+    models      ODEFunc (learned dynamics) and NeuralODE (dynamics + solver)
+    systems     example dynamics: Lotka–Volterra, a linear spiral, a damped oscillator
+    datasets    the lynx–hare data and synthetic training sets
+    training    a readable training loop
+    plots, widgets   figures and what the lessons' sliders compute
+    profiling   peak memory and timing measurements
+    exercises   graded exercises; grading: the instructors' grader
+
+The most used names are importable from here. Importing ``utils`` changes no global state
+(no seeds, no rcParams).
 """
 
+from .adjoint import odeint_adjoint
+from .models import NeuralODE, ODEFunc
 from .solvers import SolveStats, odeint
 from .tableaus import ButcherTableau
 
-__all__ = ["odeint", "SolveStats", "ButcherTableau"]
+__all__ = ["odeint", "odeint_adjoint", "SolveStats", "ButcherTableau", "ODEFunc", "NeuralODE"]

@@ -1,4 +1,4 @@
-"""Neural ODE models: learned dynamics (:class:`ODEFunc`) and the model that solves them (:class:`NeuralODE`).
+"""Neural ODE models: the dynamics (:class:`ODEFunc`) and the model solving them (`NeuralODE`).
 
 A Neural ODE replaces a stack of residual layers ``h <- h + f(h)`` by the solution of
 ``dh/dt = f_theta(h, t)`` from ``t[0]`` to ``t[-1]`` (Chen et al. 2018, arXiv:1806.07366).
@@ -9,7 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .solvers import SolveStats, odeint
+from .adjoint import odeint_adjoint
+from .solvers import METHODS, SolveStats, odeint
 
 __all__ = ["ODEFunc", "NeuralODE"]
 
@@ -31,17 +32,24 @@ class ODEFunc(nn.Module):
 
     def __init__(self, dim: int, *, hidden: int = 32, layers: int = 1, time_input: bool = False):
         super().__init__()
+        for name, value in (("dim", dim), ("hidden", hidden), ("layers", layers)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
         if dim < 1 or hidden < 1 or layers < 1:
             raise ValueError(f"dim, hidden and layers must be >= 1, got {dim}, {hidden}, {layers}")
         self.dim, self.time_input = dim, time_input
         sizes = [dim + int(time_input)] + [hidden] * layers
         blocks = []
-        for n_in, n_out in zip(sizes, sizes[1:]):
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
             blocks += [nn.Linear(n_in, n_out), nn.Tanh()]
         self.net = nn.Sequential(*blocks, nn.Linear(hidden, dim))
         self.nfe = 0
 
     def forward(self, t, h):
+        """``dh/dt`` at time ``t`` (scalar) and state ``h`` of shape ``(..., dim)``."""
+        if not isinstance(h, torch.Tensor):
+            raise TypeError(f"h must be a torch tensor of shape (..., {self.dim}), got "
+                            f"{type(h).__name__}")
         self.nfe += 1
         if h.shape[-1] != self.dim:
             raise ValueError(f"ODEFunc(dim={self.dim}) got a state of shape {tuple(h.shape)}")
@@ -61,8 +69,9 @@ class NeuralODE(nn.Module):
         adjoint: if True, gradients come from the adjoint method
             (:func:`utils.adjoint.odeint_adjoint`: memory independent of the number of steps)
             instead of backpropagating through the solver's operations.
-        trajectory: if True, ``forward`` returns the whole trajectory, shape ``(len(t), *y0.shape)``;
-            if False, only the final state, shape ``y0.shape`` (a drop-in layer).
+        trajectory: if True, ``forward`` returns the whole trajectory, shape
+            ``(len(t), *y0.shape)``; if False, only the final state, shape ``y0.shape``
+            (a drop-in layer).
 
     After each forward pass, ``last_stats`` holds the solver's :class:`~utils.solvers.SolveStats`.
     """
@@ -80,8 +89,20 @@ class NeuralODE(nn.Module):
         trajectory: bool = True,
     ):
         super().__init__()
+        if not callable(func):
+            raise TypeError(f"func must be callable as func(t, h), got {type(func).__name__}")
+        t = torch.as_tensor(t)
+        if not t.is_floating_point():
+            t = t.to(torch.get_default_dtype())
+        if t.ndim != 1 or t.shape[0] < 2:
+            raise ValueError(
+                "t must be 1-D with at least 2 output times (start and end), "
+                f"got shape {tuple(t.shape)}"
+            )
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; valid methods are {', '.join(METHODS)}")
         self.func = func
-        self.register_buffer("t", torch.as_tensor(t))
+        self.register_buffer("t", t)
         self.method, self.rtol, self.atol, self.step_size = method, rtol, atol, step_size
         self.adjoint, self.trajectory = adjoint, trajectory
         self.last_stats: SolveStats | None = None
@@ -90,8 +111,6 @@ class NeuralODE(nn.Module):
         t = self.t.to(dtype=y0.dtype)
         options = dict(method=self.method, rtol=self.rtol, atol=self.atol, step_size=self.step_size)
         if self.adjoint:
-            from .adjoint import odeint_adjoint  # imported here: the adjoint is lesson 04's topic
-
             ys, self.last_stats = odeint_adjoint(self.func, y0, t, return_stats=True, **options)
         else:
             ys, self.last_stats = odeint(self.func, y0, t, return_stats=True, **options)

@@ -75,6 +75,8 @@ class SolveStats:
         step_starts: time at the start of each accepted step.
         step_sizes: size of each accepted step (negative when solving backwards in time).
         rejected_starts: time at the start of each rejected step attempt.
+        record_steps: keep the three per-step lists above; ``odeint`` does so only when asked
+            for its stats, so a plain solve's memory does not grow with its number of steps.
     """
 
     method: str
@@ -84,6 +86,20 @@ class SolveStats:
     step_starts: list[float] = field(default_factory=list)
     step_sizes: list[float] = field(default_factory=list)
     rejected_starts: list[float] = field(default_factory=list)
+    record_steps: bool = True
+
+    def accepted(self, t: float, h: float) -> None:
+        """Count an accepted step of size h from t."""
+        self.n_accepted += 1
+        if self.record_steps:
+            self.step_starts.append(t)
+            self.step_sizes.append(h)
+
+    def rejected(self, t: float) -> None:
+        """Count a rejected step attempt from t."""
+        self.n_rejected += 1
+        if self.record_steps:
+            self.rejected_starts.append(t)
 
     @property
     def n_steps(self) -> int:
@@ -302,8 +318,9 @@ def odeint(
             shortened to end on ``t[-1]``, whatever the output times; an output time inside a
             step is interpolated (cubic Hermite). Default ``None``: the steps are the intervals
             of ``t``, one step each (torchdiffeq's behaviour). Ignored by ``dopri5``.
-        first_step: ``dopri5``: the first step to try; default: chosen from the dynamics at y0
-            (Hairer, Nørsett & Wanner II.4), which costs one extra function evaluation.
+        first_step: ``dopri5``: the size (> 0) of the first step to try, the direction comes
+            from ``t``; default: chosen from the dynamics at y0 (Hairer, Nørsett & Wanner II.4),
+            which costs one extra function evaluation.
         max_steps: give up with :class:`MaxStepsExceededError` after this many steps.
         return_stats: also return a :class:`SolveStats`.
 
@@ -318,7 +335,7 @@ def odeint(
     """
     y0, ts = _validate(func, y0, t, method, rtol, atol, step_size, first_step, max_steps)
     tableau = TABLEAUS[method]
-    stats = SolveStats(method=method)
+    stats = SolveStats(method=method, record_steps=return_stats)
     f, f_first = _checked_func(func, y0, stats)
     if tableau.adaptive:
         ys = _solve_adaptive(f, f_first, y0, ts, tableau, rtol, atol, first_step, max_steps, stats)
@@ -373,9 +390,7 @@ def _solve_fixed(f, f_first, y0, ts, tableau, step_size, max_steps, stats):
                 f"t={t_now:.6g}); the dynamics blow up or the step is too large for them: "
                 "try a smaller step_size or an adaptive method"
             )
-        stats.n_accepted += 1
-        stats.step_starts.append(t_now)
-        stats.step_sizes.append(h)
+        stats.accepted(t_now, h)
         last_step = step == len(grid) - 2
         end_inside = next_out
         while end_inside < len(ts) and (ts[end_inside] - t_next) * direction < 0:
@@ -457,8 +472,7 @@ def _solve_adaptive(f, f_first, y0, ts, tableau, rtol, atol, first_step, max_ste
         factor = next_step_factor(error_ratio, tableau.error_order)
         if not (error_ratio <= 1.0):  # also rejects NaN
             last_rejection_non_finite = not math.isfinite(error_ratio)
-            stats.n_rejected += 1
-            stats.rejected_starts.append(t)
+            stats.rejected(t)
             h_abs = abs(h) * min(1.0, factor)
             continue
         last_rejection_non_finite = False
@@ -471,9 +485,7 @@ def _solve_adaptive(f, f_first, y0, ts, tableau, rtol, atol, first_step, max_ste
             else:
                 ys.append(_dense_eval(tableau, y, ks, h, (t_out - t) / h))
             next_out += 1
-        stats.n_accepted += 1
-        stats.step_starts.append(t)
-        stats.step_sizes.append(h)
+        stats.accepted(t, h)
         k0 = ks[-1] if tableau.fsal else None
         t, y = t_new, y_new
         h_abs = abs(h) * factor

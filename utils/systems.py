@@ -24,7 +24,7 @@ def _log(x):
 
 @dataclass(frozen=True)
 class LotkaVolterra:
-    """Predator–prey dynamics (Lotka 1925, Volterra 1926); state ``(..., 2)`` = (prey x, predators y).
+    """Predator–prey dynamics (Lotka 1925, Volterra 1926); state ``(..., 2)`` = (prey, predators).
 
         dx/dt = alpha x - beta x y        dy/dt = delta x y - gamma y
 
@@ -41,7 +41,7 @@ class LotkaVolterra:
         return _stack_last(self.alpha * x - self.beta * x * y, self.delta * x * y - self.gamma * y)
 
     def invariant(self, state):
-        """The conserved quantity ``V = delta x - gamma ln x + beta y - alpha ln y``, shape ``(...)``.
+        """The conserved ``V = delta x - gamma ln x + beta y - alpha ln y``, shape ``(...)``.
 
         Exact solutions keep V constant (for x, y > 0); numerical ones drift.
         """
@@ -92,7 +92,7 @@ class DampedOscillator:
         return _stack_last(v, -2 * self.zeta * self.omega_n * v - self.omega_n**2 * x)
 
     def exact(self, t, state0):
-        """Exact solution (underdamped, zeta < 1) at times ``t``: shape ``(len(t), *state0.shape)``."""
+        """Exact solution (underdamped, zeta < 1) at times ``t``: ``(len(t), *state0.shape)``."""
         if not 0 <= self.zeta < 1:
             raise ValueError(f"exact() covers the underdamped case 0 <= zeta < 1, got {self.zeta}")
         t = np.asarray(t, dtype=float).reshape(-1, *([1] * (np.ndim(state0) - 1)))

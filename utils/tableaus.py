@@ -2,9 +2,9 @@
 
 An explicit s-stage Runge–Kutta method advances ``y' = f(t, y)`` by one step ``h``:
 
-    k_i   = f(t + c_i h,  y + h * sum_j a_ij k_j)      for i = 1..s  (a is strictly lower triangular)
+    k_i   = f(t + c_i h,  y + h * sum_j a_ij k_j)   for i = 1..s  (a strictly lower triangular)
     y_new = y + h * sum_i b_i k_i
-    err   =     h * sum_i b_err_i k_i                   (embedded error estimate, adaptive methods only)
+    err   =     h * sum_i b_err_i k_i                (embedded error estimate, adaptive methods)
 
 Everything that distinguishes Euler from Dormand–Prince is in the numbers ``c, a, b, b_err``;
 :func:`utils.solvers.rk_step` is the one loop that uses them.
@@ -35,7 +35,8 @@ class ButcherTableau:
         c: nodes, length s (``c[0] == 0``).
         a: s rows; row i holds the i coefficients ``a[i][0..i-1]`` (strictly lower triangular).
         b: weights of the solution, length s.
-        b_err: weights of the error estimate ``b - b_hat``, length s; ``None`` for fixed-step methods.
+        b_err: weights of the error estimate ``b - b_hat``, length s; ``None`` for fixed-step
+            methods.
         error_order: order of the embedded solution ``b_hat`` (sets the step-size exponent).
         dense: for methods with dense output, an s x 4 matrix ``P``: between ``t`` and ``t + h``,
             ``y(t + theta h) = y + h * sum_i k_i * (P[i][0] theta + ... + P[i][3] theta**4)``.
@@ -58,7 +59,9 @@ class ButcherTableau:
             if len(row) != i:
                 raise ValueError(f"{self.name}: row {i} of a must have {i} entries, got {len(row)}")
             if abs(sum(row) - self.c[i]) > _TOL:
-                raise ValueError(f"{self.name}: row {i} of a sums to {sum(row)}, but c[{i}] = {self.c[i]}")
+                raise ValueError(
+                    f"{self.name}: row {i} of a sums to {sum(row)}, but c[{i}] = {self.c[i]}"
+                )
         if abs(sum(self.b) - 1.0) > _TOL:
             raise ValueError(f"{self.name}: b sums to {sum(self.b)}, must sum to 1 (consistency)")
         if self.b_err is not None:
@@ -129,9 +132,11 @@ DOPRI5 = ButcherTableau(
     dense=_floats(
         (1, F(-8048581381, 2820520608), F(8663915743, 2820520608), F(-12715105075, 11282082432)),
         (0, 0, 0, 0),
-        (0, F(131558114200, 32700410799), F(-68118460800, 10900136933), F(87487479700, 32700410799)),
+        (0, F(131558114200, 32700410799), F(-68118460800, 10900136933),
+         F(87487479700, 32700410799)),
         (0, F(-1754552775, 470086768), F(14199869525, 1410260304), F(-10690763975, 1880347072)),
-        (0, F(127303824393, 49829197408), F(-318862633887, 49829197408), F(701980252875, 199316789632)),
+        (0, F(127303824393, 49829197408), F(-318862633887, 49829197408),
+         F(701980252875, 199316789632)),
         (0, F(-282668133, 205662961), F(2019193451, 616988883), F(-1453857185, 822651844)),
         (0, F(40617522, 29380423), F(-110615467, 29380423), F(69997945, 29380423)),
     ),

@@ -1,0 +1,203 @@
+"""Gradients of utils.adjoint.odeint_adjoint: against direct backprop and finite differences."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from utils.adjoint import AdjointState, _Packer, augmented_dynamics, odeint_adjoint, resolve_drift
+from utils.models import ODEFunc
+from utils.solvers import odeint
+
+TIGHT = dict(rtol=1e-10, atol=1e-12)
+
+
+def _model(seed=0, dim=3, **kwargs):
+    torch.manual_seed(seed)
+    return ODEFunc(dim, hidden=16, **kwargs).double()
+
+
+def _gradients(solve, func, y0, t, weights, **options):
+    """dL/dy0 and dL/dtheta for L = sum(weights * ys), a loss on every output time."""
+    func.zero_grad(set_to_none=True)
+    y0 = y0.detach().clone().requires_grad_(True)
+    ys = solve(func, y0, t, **options)
+    (weights * ys).sum().backward()
+    return [y0.grad] + [p.grad for p in func.parameters()]
+
+
+def _relative_error(got, expected):
+    return max(float((g - e).norm() / e.norm()) for g, e in zip(got, expected, strict=True))
+
+
+@pytest.mark.parametrize("layers, time_input", [(1, False), (2, True)])
+def test_matches_direct_backprop_dopri5(layers, time_input):
+    func = _model(layers=layers, time_input=time_input)
+    y0 = torch.randn(5, 3, dtype=torch.float64)  # a batch of 5 states
+    t = torch.tensor([0.0, 0.3, 0.7, 1.2], dtype=torch.float64)  # several output times
+    weights = torch.randn(len(t), 5, 3, dtype=torch.float64)
+    direct = _gradients(odeint, func, y0, t, weights, **TIGHT)
+    adjoint = _gradients(odeint_adjoint, func, y0, t, weights, **TIGHT)
+    assert _relative_error(adjoint, direct) <= 1e-6
+
+
+@pytest.mark.parametrize("method", ["euler", "midpoint", "rk4"])
+def test_matches_direct_backprop_fixed_step(method):
+    func = _model(seed=1)
+    y0 = torch.randn(4, 3, dtype=torch.float64)
+    t = torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64)
+    weights = torch.randn(len(t), 4, 3, dtype=torch.float64)
+    options = dict(method=method, step_size=0.5 / 2000 if method == "euler" else 0.01)
+    direct = _gradients(odeint, func, y0, t, weights, **options)
+    adjoint = _gradients(odeint_adjoint, func, y0, t, weights, **options)
+    # A fixed step differentiates the discrete solver vs. the continuous adjoint: they agree to
+    # the method's accuracy, not to round-off.
+    tolerance = {"euler": 1e-3, "midpoint": 1e-5, "rk4": 1e-6}[method]
+    assert _relative_error(adjoint, direct) <= tolerance
+
+
+def test_matches_finite_differences():
+    func = _model(seed=2, dim=2)
+    y0 = torch.tensor([[0.5, -0.3]], dtype=torch.float64)
+    t = torch.tensor([0.0, 0.8], dtype=torch.float64)
+
+    def loss(y0_, weight_):
+        with torch.no_grad():
+            original = func.net[0].weight.clone()
+            func.net[0].weight.copy_(weight_)
+            value = odeint(func, y0_, t, **TIGHT)[-1].pow(2).sum()
+            func.net[0].weight.copy_(original)
+        return float(value)
+
+    grads = _gradients(odeint_adjoint, func, y0, t, torch.tensor([0.0, 0.0]).view(2, 1, 1), **TIGHT)
+    func.zero_grad(set_to_none=True)
+    y0r = y0.clone().requires_grad_(True)
+    odeint_adjoint(func, y0r, t, **TIGHT)[-1].pow(2).sum().backward()
+    eps = 1e-6
+    weight = func.net[0].weight.detach().clone()
+    for i in range(2):
+        bump = torch.zeros_like(y0)
+        bump[0, i] = eps
+        fd = (loss(y0 + bump, weight) - loss(y0 - bump, weight)) / (2 * eps)
+        assert abs(float(y0r.grad[0, i]) - fd) <= 1e-6 * max(1.0, abs(fd))
+    for index in [(0, 0), (3, 1), (7, 0)]:
+        bump = torch.zeros_like(weight)
+        bump[index] = eps
+        fd = (loss(y0, weight + bump) - loss(y0, weight - bump)) / (2 * eps)
+        assert abs(float(func.net[0].weight.grad[index]) - fd) <= 1e-6 * max(1.0, abs(fd))
+    assert grads[0].abs().sum() == 0  # a zero loss weight gives a zero gradient
+
+
+def test_closed_form_scalar_growth():
+    class Growth(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.theta = nn.Parameter(torch.tensor(0.7, dtype=torch.float64))
+
+        def forward(self, t, h):
+            return self.theta * h
+
+    func = Growth()
+    h0 = torch.tensor([1.5], dtype=torch.float64, requires_grad=True)
+    odeint_adjoint(func, h0, torch.tensor([0.0, 2.0]), **TIGHT)[-1].sum().backward()
+    exact = torch.exp(torch.tensor(0.7 * 2.0, dtype=torch.float64))
+    assert torch.allclose(h0.grad, exact, rtol=1e-8)
+    assert torch.allclose(func.theta.grad, 2.0 * 1.5 * exact, rtol=1e-8)
+
+
+def test_unused_parameters_get_zero_not_none():
+    class WithSpare(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used = nn.Linear(2, 2).double()
+            self.spare = nn.Parameter(torch.ones(3, dtype=torch.float64))
+
+        def forward(self, t, h):
+            return torch.tanh(self.used(h))
+
+    func = WithSpare()
+    y0 = torch.randn(2, 2, dtype=torch.float64)
+    odeint_adjoint(func, y0, torch.tensor([0.0, 1.0])).sum().backward()
+    assert func.spare.grad is not None and torch.equal(func.spare.grad, torch.zeros(3).double())
+    assert func.used.weight.grad.abs().sum() > 0
+
+
+def test_frozen_parameters_get_no_gradient_and_y0_without_grad_works():
+    func = _model()
+    func.net[0].weight.requires_grad_(False)
+    y0 = torch.randn(2, 3, dtype=torch.float64)
+    odeint_adjoint(func, y0, torch.tensor([0.0, 1.0])).sum().backward()
+    assert func.net[0].weight.grad is None
+    assert func.net[0].bias.grad is not None
+
+
+def test_stats_forward_and_backward():
+    func = _model()
+    y0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64)
+    ys, stats = odeint_adjoint(func, y0, t, method="rk4", step_size=0.1, return_stats=True)
+    assert ys.shape == (3, 2, 3)
+    assert stats.n_fevals == 40 and stats.n_accepted == 10 and stats.backward == []
+    ys.sum().backward()
+    assert len(stats.backward) == 2  # one backward solve per interval
+    assert stats.backward_n_fevals == 40 and stats.backward_n_steps == 10
+
+
+def test_packer_round_trip():
+    state = AdjointState(
+        h=torch.randn(4, 3), a=torch.randn(4, 3), g=(torch.randn(5, 3), torch.randn(5))
+    )
+    packer = _Packer(state)
+    flat = packer.pack(state)
+    assert flat.shape == (12 + 12 + 15 + 5,)
+    back = packer.unpack(flat)
+    assert torch.equal(back.h, state.h) and torch.equal(back.a, state.a)
+    assert all(torch.equal(x, y) for x, y in zip(back.g, state.g, strict=True))
+
+
+def test_augmented_dynamics_signs():
+    func = _model(dim=2)
+    h, a = torch.randn(3, 2, dtype=torch.float64), torch.randn(3, 2, dtype=torch.float64)
+    params = tuple(func.parameters())
+    state = AdjointState(h, a, tuple(torch.zeros_like(p) for p in params))
+    d = augmented_dynamics(func, torch.tensor(0.0), state, params)
+    jac = torch.autograd.functional.jacobian(lambda x: func(0.0, x), h)  # (3, 2, 3, 2)
+    expected_da = -torch.einsum("bi,bijk->jk", a, jac)
+    assert torch.allclose(d.a, expected_da)
+    assert torch.allclose(d.h, func(0.0, h))
+
+
+def test_bad_inputs_give_clear_errors():
+    y0 = torch.zeros(2, dtype=torch.float64)
+    t = torch.tensor([0.0, 1.0])
+    with pytest.raises(TypeError, match="nn.Module"):
+        odeint_adjoint(lambda t, y: -y, y0, t)
+    with pytest.raises(TypeError, match="floating-point torch tensor"):
+        odeint_adjoint(_model(dim=2), [0.0, 1.0], t)
+    with pytest.raises(TypeError, match="func.to"):
+        odeint_adjoint(ODEFunc(2), y0, t)  # float32 parameters, float64 state
+    with pytest.raises(ValueError, match="t.detach"):
+        odeint_adjoint(_model(dim=2), y0, t.clone().requires_grad_(True))
+    with pytest.raises(ValueError, match="adjoint_method"):
+        odeint_adjoint(_model(dim=2), y0, t, adjoint_method="rk45")
+    with pytest.raises(ValueError, match="adjoint_rtol"):
+        odeint_adjoint(_model(dim=2), y0, t, adjoint_rtol=-1.0)
+    with pytest.raises(ValueError, match="increasing"):
+        odeint_adjoint(_model(dim=2), y0, torch.tensor([0.0, 1.0, 0.5]))
+
+
+def test_resolve_drift_is_large_for_dissipative_dynamics():
+    class Damped(nn.Module):
+        def __init__(self, k):
+            super().__init__()
+            self.k = k
+
+        def forward(self, t, h):
+            return -self.k * h
+
+    y0 = torch.ones(2, dtype=torch.float64)
+    gentle = resolve_drift(Damped(0.1), y0, 2.0, rtol=1e-6, atol=1e-8)
+    strong = resolve_drift(Damped(8.0), y0, 2.0, rtol=1e-6, atol=1e-8)
+    assert gentle < 1e-5
+    assert strong > 100 * gentle

@@ -1,0 +1,55 @@
+"""utils.profiling: the peak-memory measurement sees what a call allocates, and only that."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from utils.profiling import gradient_workload, peak_memory, time_call
+
+
+def hold_megabytes(megabytes: int):
+    """A setup for peak_memory: the measured call fills and frees a tensor of this size."""
+
+    def run():
+        block = torch.ones(megabytes * 250_000, dtype=torch.float32)  # 4 bytes an element
+        return float(block[-1])
+
+    return run
+
+
+def test_peak_memory_sees_a_known_allocation():
+    small = peak_memory(hold_megabytes, 1)
+    large = peak_memory(hold_megabytes, 64)
+    assert large.result == 1.0
+    assert 60 <= large.peak_mb <= 70  # 64 MB touched, plus a little
+    assert small.peak_mb < 4
+
+
+def test_gradient_workload_counts_evaluations():
+    direct = gradient_workload("direct", 5, batch=4, hidden=8)()
+    adjoint = gradient_workload("adjoint", 5, batch=4, hidden=8)()
+    assert direct == {"forward_nfe": 20, "backward_nfe": 0}  # rk4: 4 evaluations a step
+    assert adjoint == {"forward_nfe": 20, "backward_nfe": 20}
+
+
+def test_direct_memory_grows_and_adjoint_stays_flat():
+    direct = [peak_memory(gradient_workload, "direct", n, batch=64).peak_mb for n in (10, 200)]
+    adjoint = [peak_memory(gradient_workload, "adjoint", n, batch=64).peak_mb for n in (10, 200)]
+    assert direct[1] > 10 * direct[0]
+    assert adjoint[1] < 0.5 * direct[1]
+
+
+def test_bad_inputs():
+    with pytest.raises(TypeError, match="top level"):
+        peak_memory(lambda: (lambda: None))
+    with pytest.raises(ValueError, match="threads"):
+        peak_memory(hold_megabytes, 1, threads=0)
+    with pytest.raises(ValueError, match="gradient"):
+        gradient_workload("backprop", 10)
+    with pytest.raises(ValueError, match="repeat"):
+        time_call(lambda: None, repeat=0)
+
+
+def test_time_call_returns_a_duration():
+    assert time_call(lambda: sum(range(1000)), repeat=3) >= 0.0

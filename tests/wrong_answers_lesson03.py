@@ -1,0 +1,127 @@
+"""Plausible wrong answers to Lesson 03's exercises; each must be reported wrong."""
+
+import torch
+
+
+def _t_column(t, h):
+    return torch.as_tensor(t, dtype=h.dtype).expand(*h.shape[:-1], 1)
+
+
+def forward_tanh_on_output(t, h, linear1, linear2):
+    """A tanh after the last layer too."""
+    x = torch.cat((h, _t_column(t, h)), dim=-1)
+    return torch.tanh(linear2(torch.tanh(linear1(x))))
+
+
+def forward_time_first(t, h, linear1, linear2):
+    """The time column in front of the state instead of after it."""
+    x = torch.cat((_t_column(t, h), h), dim=-1)
+    return linear2(torch.tanh(linear1(x)))
+
+
+def forward_relu(t, h, linear1, linear2):
+    """ReLU instead of tanh."""
+    x = torch.cat((h, _t_column(t, h)), dim=-1)
+    return linear2(torch.relu(linear1(x)))
+
+
+def forward_time_zero(t, h, linear1, linear2):
+    """Feeds t = 0 whatever the time."""
+    x = torch.cat((h, torch.zeros_like(h[..., :1])), dim=-1)
+    return linear2(torch.tanh(linear1(x)))
+
+
+def rk4_is_euler(func, t, h, dt):
+    return h + dt * func(t, h)
+
+
+def rk4_equal_weights(func, t, h, dt):
+    """Averages the four slopes equally."""
+    k1 = func(t, h)
+    k2 = func(t + dt / 2, h + dt / 2 * k1)
+    k3 = func(t + dt / 2, h + dt / 2 * k2)
+    k4 = func(t + dt, h + dt * k3)
+    return h + dt / 4 * (k1 + k2 + k3 + k4)
+
+
+def rk4_stage_times_at_start(func, t, h, dt):
+    """Evaluates every stage at time t (right for autonomous dynamics only)."""
+    k1 = func(t, h)
+    k2 = func(t, h + dt / 2 * k1)
+    k3 = func(t, h + dt / 2 * k2)
+    k4 = func(t, h + dt * k3)
+    return h + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+def rk4_full_step_stages(func, t, h, dt):
+    """Uses dt instead of dt/2 for the middle stages."""
+    k1 = func(t, h)
+    k2 = func(t + dt / 2, h + dt * k1)
+    k3 = func(t + dt / 2, h + dt * k2)
+    k4 = func(t + dt, h + dt * k3)
+    return h + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+def _rk4(func, t, h, dt):
+    k1 = func(t, h)
+    k2 = func(t + dt / 2, h + dt / 2 * k1)
+    k3 = func(t + dt / 2, h + dt / 2 * k2)
+    k4 = func(t + dt, h + dt * k3)
+    return h + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+def forward_final_only(func, h0, t, n_sub):
+    """Returns only the final state."""
+    h = h0
+    for i in range(len(t) - 1):
+        dt = (t[i + 1] - t[i]) / n_sub
+        for j in range(n_sub):
+            h = _rk4(func, t[i] + j * dt, h, dt)
+    return h
+
+
+def forward_without_h0(func, h0, t, n_sub):
+    """Forgets the initial state: len(t) - 1 states."""
+    states, h = [], h0
+    for i in range(len(t) - 1):
+        dt = (t[i + 1] - t[i]) / n_sub
+        for j in range(n_sub):
+            h = _rk4(func, t[i] + j * dt, h, dt)
+        states.append(h)
+    return torch.stack(states)
+
+
+def forward_whole_interval_steps(func, h0, t, n_sub):
+    """n_sub steps of the whole interval each (overshoots)."""
+    states, h = [h0], h0
+    for i in range(len(t) - 1):
+        dt = t[i + 1] - t[i]
+        for j in range(n_sub):
+            h = _rk4(func, t[i] + j * dt, h, dt)
+        states.append(h)
+    return torch.stack(states)
+
+
+def forward_assumes_even_grid(func, h0, t, n_sub):
+    """Uses the first interval's length for every interval."""
+    states, h = [h0], h0
+    dt = (t[1] - t[0]) / n_sub
+    for i in range(len(t) - 1):
+        for j in range(n_sub):
+            h = _rk4(func, t[i] + j * dt, h, dt)
+        states.append(h)
+    return torch.stack(states)
+
+
+WRONG = {
+    "ex03_odefunc_forward": [
+        forward_tanh_on_output, forward_time_first, forward_relu, forward_time_zero,
+    ],
+    "ex03_rk4_step": [
+        rk4_is_euler, rk4_equal_weights, rk4_stage_times_at_start, rk4_full_step_stages,
+    ],
+    "ex03_neural_ode_forward": [
+        forward_final_only, forward_without_h0, forward_whole_interval_steps,
+        forward_assumes_even_grid,
+    ],
+}

@@ -1,0 +1,352 @@
+"""Gradients of an ODE solve by the adjoint method: :func:`odeint_adjoint`.
+
+Backpropagating through a solver (``utils.solvers.odeint`` on tensors) keeps every intermediate
+tensor of every step in the autograd graph: memory grows with the number of steps. The adjoint
+method keeps none. The forward solve runs without a graph; the backward pass solves a second ODE,
+backwards in time, whose solution is the gradient. Its memory does not depend on the number of
+steps; its price is a second solve (about twice the work of the forward one per step) and a
+gradient that is only as accurate as that second solve.
+
+Notation of Chen et al. (2018), with the state ``z(t)`` (``h`` in the course), dynamics
+``f(z, t, theta)`` and a loss ``L`` of the state at the output times::
+
+    a(t)          = dL/dz(t)                                  (the adjoint)
+    dz/dt         =  f(z(t), t, theta)                        (the state, re-solved backwards)
+    da/dt         = -a(t)^T df/dz (z(t), t, theta)            (eq. 4 of the paper)
+    dL/dtheta     = -int_{t1}^{t0} a(t)^T df/dtheta dt        (eq. 5 of the paper)
+
+All three are solved together from ``t1`` back to ``t0`` on one augmented state (Algorithm 1 of
+the paper); here it is the named tuple :class:`AdjointState` ``(h, a, g)``. The accumulator
+``g`` starts at 0 at ``t1`` and obeys ``dg/dt = -a^T df/dtheta``, so at ``t0`` it holds
+``dL/dtheta``. At each earlier output time ``t_i`` the loss's own gradient ``dL/dz(t_i)`` is
+added to ``a``, which is how a loss on many output times enters.
+
+Reference: R. T. Q. Chen, Y. Rubanova, J. Bettencourt, D. Duvenaud, "Neural Ordinary
+Differential Equations", NeurIPS 2018, arXiv:1806.07366 (section 2, eqs. 3-5, Algorithm 1,
+Appendix B); L. S. Pontryagin et al., *The Mathematical Theory of Optimal Processes* (1962).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torch.autograd.function import once_differentiable
+
+from .solvers import METHODS, SolveStats, odeint
+
+__all__ = [
+    "odeint_adjoint",
+    "AdjointState",
+    "AdjointStats",
+    "augmented_dynamics",
+    "resolve_drift",
+    "adjoint_gradient_error",
+]
+
+
+class AdjointState(NamedTuple):
+    """The augmented state of the backward solve, at one time t.
+
+    Attributes:
+        h: the state h(t), re-solved backwards; shape of ``y0`` (e.g. ``(batch, dim)``).
+        a: the adjoint a(t) = dL/dh(t); same shape as ``h``.
+        g: the parameter-gradient accumulator, one tensor per parameter, each of that
+            parameter's shape; at the end of the backward solve, ``g == dL/dtheta``.
+    """
+
+    h: torch.Tensor
+    a: torch.Tensor
+    g: tuple[torch.Tensor, ...]
+
+
+class _Packer:
+    """Flattens an :class:`AdjointState` into one 1-D tensor for the solver, and back.
+
+    ``utils.solvers.odeint`` integrates one tensor. The flat vector is laid out as
+    ``[h.ravel(), a.ravel(), g[0].ravel(), g[1].ravel(), ...]``; this class is the only place that
+    knows the layout, so no other code slices the flat vector by index.
+    """
+
+    def __init__(self, like: AdjointState):
+        self.shapes = [like.h.shape, like.a.shape, *[g.shape for g in like.g]]
+        self.sizes = [math.prod(s) for s in self.shapes]
+
+    def pack(self, state: AdjointState) -> torch.Tensor:
+        parts = [state.h, state.a, *state.g]
+        return torch.cat([p.reshape(-1) for p in parts])
+
+    def unpack(self, flat: torch.Tensor) -> AdjointState:
+        parts = [p.view(s) for p, s in zip(flat.split(self.sizes), self.shapes, strict=True)]
+        return AdjointState(h=parts[0], a=parts[1], g=tuple(parts[2:]))
+
+
+def augmented_dynamics(func: nn.Module, t, state: AdjointState, params) -> AdjointState:
+    """The time derivative of the augmented state (Chen et al. 2018, Algorithm 1).
+
+    Args:
+        func: the dynamics ``f(t, h)``.
+        t: the time, a 0-d tensor.
+        state: the current ``(h, a, g)``.
+        params: the parameters theta of ``func`` whose gradients ``g`` accumulates.
+
+    Returns:
+        ``AdjointState(dh/dt, da/dt, dg/dt) = (f, -a^T df/dh, -a^T df/dtheta)``. Both vector-
+        Jacobian products come from one reverse-mode pass through ``func`` (never a full
+        Jacobian). A parameter ``f`` does not use gets a zero derivative.
+    """
+    with torch.enable_grad():
+        h = state.h.detach().requires_grad_(True)
+        f = func(t, h)
+        vjps = torch.autograd.grad(f, (h, *params), grad_outputs=state.a, allow_unused=True)
+    vjp_h, vjp_params = vjps[0], vjps[1:]
+    da = -vjp_h if vjp_h is not None else torch.zeros_like(state.h)
+    dg = tuple(
+        torch.zeros_like(p) if v is None else -v for p, v in zip(params, vjp_params, strict=True)
+    )
+    return AdjointState(h=f.detach(), a=da, g=dg)
+
+
+@dataclass
+class AdjointStats(SolveStats):
+    """:class:`~utils.solvers.SolveStats` of the forward solve, plus the backward solves.
+
+    ``odeint_adjoint(..., return_stats=True)`` returns one. Its inherited fields (``n_fevals``,
+    ``n_accepted``, ...) describe the forward solve and are set at once. ``backward`` is empty
+    until ``loss.backward()`` runs; then it holds the stats of each backward solve, one per
+    interval between output times, latest interval first. Each backward function evaluation
+    costs one call of ``func`` plus one vector-Jacobian product through it.
+    """
+
+    backward: list[SolveStats] = field(default_factory=list)
+
+    @property
+    def backward_n_fevals(self) -> int:
+        """Evaluations of the augmented dynamics over all backward solves (0 before backward)."""
+        return sum(s.n_fevals for s in self.backward)
+
+    @property
+    def backward_n_steps(self) -> int:
+        """Accepted plus rejected steps over all backward solves (0 before backward)."""
+        return sum(s.n_steps for s in self.backward)
+
+
+class _OdeintAdjointFunction(torch.autograd.Function):
+    """Forward: ``odeint`` without a graph. Backward: the adjoint ODE, solved backwards."""
+
+    @staticmethod
+    def forward(ctx, func, t, options, adjoint_options, stats, y0, *params):
+        with torch.no_grad():
+            ys, forward_stats = odeint(func, y0, t, return_stats=True, **options)
+        if stats is not None:  # else the step log is dropped now: memory then stays flat
+            for name in SolveStats.__dataclass_fields__:
+                setattr(stats, name, getattr(forward_stats, name))
+        ctx.func, ctx.t, ctx.adjoint_options, ctx.stats = func, t, adjoint_options, stats
+        ctx.n_params = len(params)
+        ctx.save_for_backward(ys, *params)
+        return ys
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_ys):
+        ys, *params = ctx.saved_tensors
+        func, t, stats = ctx.func, ctx.t, ctx.stats
+        params = tuple(params)
+
+        def dynamics(time, flat):
+            return packer.pack(augmented_dynamics(func, time, packer.unpack(flat), params))
+
+        # At the last output time: h = y(T), a = dL/dy(T), g = 0.
+        state = AdjointState(h=ys[-1], a=grad_ys[-1], g=tuple(torch.zeros_like(p) for p in params))
+        packer = _Packer(state)
+        for i in range(len(t) - 1, 0, -1):
+            span = torch.stack((t[i], t[i - 1]))
+            flat, back_stats = odeint(
+                dynamics, packer.pack(state), span, return_stats=True, **ctx.adjoint_options
+            )
+            if stats is not None:
+                stats.backward.append(back_stats)
+            end = packer.unpack(flat[-1])
+            # Restart h from the forward solve's stored y(t_i) (as torchdiffeq does): this stops
+            # the re-solve's drift from carrying over into earlier intervals. Then add the loss's
+            # own gradient at t_i to the adjoint.
+            state = AdjointState(h=ys[i - 1], a=end.a + grad_ys[i - 1], g=end.g)
+        return (
+            None,  # func: a module, not a tensor; its parameters get their gradients below
+            None,  # t: gradients with respect to the output times are not computed
+            None,  # options: a dict of solver settings, not differentiable
+            None,  # adjoint_options: idem
+            None,  # stats: a record (or None), not differentiable
+            state.a,  # y0: dL/dy0 = a(t0)
+            *state.g,  # params: dL/dtheta, accumulated by the backward solve
+        )
+
+
+def odeint_adjoint(
+    func: nn.Module,
+    y0: torch.Tensor,
+    t,
+    *,
+    method: str = "dopri5",
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    step_size: float | None = None,
+    adjoint_rtol: float | None = None,
+    adjoint_atol: float | None = None,
+    adjoint_method: str | None = None,
+    max_steps: int = 100_000,
+    return_stats: bool = False,
+):
+    """Solve ``dy/dt = func(t, y)`` like :func:`utils.solvers.odeint`; gradients by the adjoint.
+
+    The forward solve keeps no autograd graph. ``loss.backward()`` then solves the augmented
+    system backwards from ``t[-1]`` to ``t[0]`` (Chen et al. 2018, arXiv:1806.07366, eqs. 3-5
+    and Algorithm 1), with ``a(t) = dL/dy(t)`` and ``g`` the accumulator of ``dL/dtheta``::
+
+        dy/dt = f(y, t, theta)
+        da/dt = -a(t)^T df/dy
+        dg/dt = -a(t)^T df/dtheta       (g(t[-1]) = 0, so g(t[0]) = dL/dtheta)
+
+    adding ``dL/dy(t_i)`` to ``a`` at each output time on the way back. Memory does not grow with
+    the number of solver steps (only the outputs ``y(t_i)`` are stored).
+
+    **The gradient is approximate.** The state ``y`` is not stored but re-solved backwards, and
+    that re-solve drifts from the forward trajectory, by a lot when the dynamics are dissipative
+    (contracting forwards means expanding backwards) or chaotic; the gradient inherits the drift
+    on top of the solver's own error. Here ``y`` restarts from the stored forward value at every
+    output time, which bounds the drift to one interval. Tighten ``adjoint_rtol/atol`` (or use
+    direct backpropagation) when gradient accuracy matters; see Gholami, Keutzer & Biros 2019
+    (ANODE), arXiv:1902.10298. The error control of the backward solve measures the whole
+    augmented state (h, a, g), as in the paper.
+
+    Args:
+        func: the dynamics, a ``torch.nn.Module`` called as ``func(t, y)``; its parameters
+            (those with ``requires_grad``) get gradients. Its parameters must have ``y0``'s dtype.
+        y0: initial state, a floating-point tensor of any shape, e.g. ``(batch, dim)``.
+        t: output times, 1-D, strictly monotone; ``t[0]`` is the time of ``y0``. ``t`` gets no
+            gradient.
+        method, rtol, atol, step_size, max_steps: the forward solve, as in ``odeint``.
+        adjoint_method, adjoint_rtol, adjoint_atol: the backward solve; default: the forward's.
+            ``step_size`` and ``max_steps`` apply to both.
+        return_stats: also return an :class:`AdjointStats`: the forward solve's statistics at
+            once, and (after ``backward``) the backward solves' in ``stats.backward``.
+
+    Returns:
+        ``ys`` of shape ``(len(t), *y0.shape)``; or ``(ys, stats)`` with ``return_stats=True``.
+
+    Raises:
+        TypeError: ``func`` is not an ``nn.Module``, ``y0`` not a floating tensor, or dtypes differ.
+        ValueError: bad ``t``, tolerances or method (the solver's own checks), or ``t``
+            requires grad.
+    """
+    if not isinstance(func, nn.Module):
+        raise TypeError(
+            f"odeint_adjoint needs func to be a torch.nn.Module (its parameters get the "
+            f"gradients), got {type(func).__name__}; wrap the dynamics in an nn.Module subclass "
+            "whose forward(t, y) returns dy/dt, or use utils.solvers.odeint to backpropagate "
+            "through a plain function"
+        )
+    if not isinstance(y0, torch.Tensor) or not y0.is_floating_point():
+        kind = f"a {y0.dtype} tensor" if isinstance(y0, torch.Tensor) else type(y0).__name__
+        raise TypeError(
+            f"odeint_adjoint needs y0 to be a floating-point torch tensor, got {kind}; "
+            "e.g. torch.as_tensor(y0, dtype=torch.float64) (utils.solvers.odeint solves NumPy)"
+        )
+    if isinstance(t, torch.Tensor) and t.requires_grad:
+        raise ValueError(
+            "odeint_adjoint computes no gradient with respect to t; pass t.detach()"
+        )
+    t = torch.as_tensor(t, dtype=y0.dtype, device=y0.device)
+    params = tuple(p for p in func.parameters() if p.requires_grad)
+    for p in params:
+        if p.dtype != y0.dtype:
+            raise TypeError(
+                f"func has a {p.dtype} parameter but y0 is {y0.dtype}; make them agree, e.g. "
+                f"func.to({y0.dtype}) or y0.to({p.dtype})"
+            )
+    if adjoint_method is not None and adjoint_method not in METHODS:
+        raise ValueError(
+            f"unknown adjoint_method {adjoint_method!r}; valid methods are {', '.join(METHODS)}"
+        )
+    for name, value in (("adjoint_rtol", adjoint_rtol), ("adjoint_atol", adjoint_atol)):
+        if value is not None and not (
+            isinstance(value, (int, float)) and value >= 0 and math.isfinite(value)
+        ):
+            raise ValueError(f"{name} must be None or a finite number >= 0, got {value!r}")
+    options = dict(method=method, rtol=rtol, atol=atol, step_size=step_size, max_steps=max_steps)
+    adjoint_options = dict(
+        options,
+        method=method if adjoint_method is None else adjoint_method,
+        rtol=rtol if adjoint_rtol is None else adjoint_rtol,
+        atol=atol if adjoint_atol is None else adjoint_atol,
+    )
+    # Without return_stats no statistics are kept: the solver's per-step log (about 64 bytes a
+    # step) would otherwise live through the backward pass and grow with the number of steps.
+    stats = AdjointStats(method=method) if return_stats else None
+    ys = _OdeintAdjointFunction.apply(func, t, options, adjoint_options, stats, y0, *params)
+    return (ys, stats) if return_stats else ys
+
+
+def resolve_drift(func: nn.Module, y0: torch.Tensor, t_end: float, *, rtol: float, atol: float):
+    """How far the adjoint's backward re-solve of the state lands from where it started.
+
+    Solves ``y0 -> y(t_end)`` forwards, then ``y(t_end) -> y(0)`` backwards (what the backward
+    pass of :func:`odeint_adjoint` does to the state), both with ``dopri5`` at ``rtol, atol``.
+
+    Returns:
+        ``max|y_back(0) - y0| / max|y0|``, a float: 0 for an exact re-solve. Dissipative dynamics
+        (forward contraction) make it large: backwards, every error is amplified.
+    """
+    t = torch.tensor([0.0, t_end], dtype=y0.dtype)
+    with torch.no_grad():
+        y_end = odeint(func, y0, t, rtol=rtol, atol=atol)[-1]
+        y_back = odeint(func, y_end, t.flip(0), rtol=rtol, atol=atol)[-1]
+    return float((y_back - y0).abs().max() / y0.abs().max())
+
+
+def adjoint_gradient_error(
+    func: nn.Module,
+    y0: torch.Tensor,
+    t_end: float,
+    *,
+    rtol: float,
+    atol: float,
+    reference_rtol: float = 1e-11,
+    reference_atol: float = 1e-13,
+) -> dict:
+    """The adjoint's gradient error at a tolerance, against direct backprop at a tight one.
+
+    Loss ``L = sum(y(t_end)**2) / 2``. Both the forward and the backward solve of the adjoint
+    use ``dopri5`` at ``rtol, atol``; the reference backpropagates through a ``dopri5`` solve at
+    ``reference_rtol, reference_atol``.
+
+    Returns:
+        ``{"gradient_error": max relative error over y0 and every parameter, "drift":
+        resolve_drift(...) at the same tolerance, "forward_nfe": ..., "backward_nfe": ...}``
+    """
+    t = torch.tensor([0.0, t_end], dtype=y0.dtype)
+
+    def gradients(solve, **options):
+        func.zero_grad(set_to_none=True)
+        y = y0.detach().clone().requires_grad_(True)
+        out = solve(func, y, t, **options)
+        ys, stats = out if isinstance(out, tuple) else (out, None)
+        (ys[-1].pow(2).sum() / 2).backward()
+        grads = [y.grad] + [p.grad for p in func.parameters() if p.requires_grad]
+        func.zero_grad(set_to_none=True)
+        return grads, stats
+
+    reference, _ = gradients(odeint, rtol=reference_rtol, atol=reference_atol)
+    adjoint, stats = gradients(odeint_adjoint, rtol=rtol, atol=atol, return_stats=True)
+    error = max(
+        float((g - r).abs().max() / r.abs().max()) for g, r in zip(adjoint, reference, strict=True)
+    )
+    return {
+        "gradient_error": error,
+        "drift": resolve_drift(func, y0, t_end, rtol=rtol, atol=atol),
+        "forward_nfe": stats.n_fevals,
+        "backward_nfe": stats.backward_n_fevals,
+    }

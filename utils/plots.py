@@ -1,0 +1,246 @@
+"""Plotting helpers the lessons share: phase portraits, vector fields, step sizes, log-log slopes.
+
+Each function draws on a Matplotlib ``Axes`` (a new figure if ``ax`` is None) and returns the
+axes, so a lesson can combine them in subplots and still add its own labels. They take plain
+data (NumPy arrays or torch tensors, converted with :func:`to_numpy`), never solve anything
+themselves, except :func:`vector_field`, which evaluates the dynamics on a grid.
+
+Importing this module changes no global Matplotlib state (no rcParams, no style).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+__all__ = [
+    "to_numpy",
+    "phase_portrait",
+    "vector_field",
+    "field_on_grid",
+    "step_sizes",
+    "loglog_slope",
+]
+
+
+def to_numpy(x) -> np.ndarray:
+    """A NumPy copy of ``x`` (array, tensor with or without grad, list, number)."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _axes(ax, figsize=(5, 5)):
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _as_trajectories(trajectories) -> dict[str, np.ndarray]:
+    """{label: array (n_times, ..., 2)} from one array, a list of arrays, or a dict of them."""
+    if isinstance(trajectories, Mapping):
+        items = dict(trajectories)
+    elif isinstance(trajectories, (list, tuple)):
+        items = {f"trajectory {i}": y for i, y in enumerate(trajectories)}
+    else:
+        items = {"": trajectories}
+    out = {}
+    for label, y in items.items():
+        y = to_numpy(y)
+        if y.ndim < 2 or y.shape[-1] != 2:
+            raise ValueError(
+                f"trajectory {label!r} has shape {y.shape}; expected (n_times, 2) or "
+                "(n_times, batch, 2): a phase portrait draws the two components of the state"
+            )
+        out[label] = y
+    return out
+
+
+def phase_portrait(
+    trajectories,
+    *,
+    ax=None,
+    styles: Mapping[str, dict] | None = None,
+    mark_start: bool = True,
+    equal_aspect: bool = True,
+    limits: tuple[float, float, float, float] | None = None,
+):
+    """Draw 2-D trajectories in the phase plane (first component against second).
+
+    Args:
+        trajectories: an array of shape ``(n_times, 2)`` or ``(n_times, batch, 2)`` (a batch draws
+            one line per member), a list of such arrays, or a dict ``{label: array}`` (the labels
+            go to the legend).
+        ax: axes to draw on; default: a new figure.
+        styles: per-label keyword arguments for ``ax.plot`` (e.g. ``{"Euler": {"marker": "o"}}``).
+        mark_start: mark each initial state with a black dot.
+        equal_aspect: same scale on both axes (circles look like circles).
+        limits: ``(xmin, xmax, ymin, ymax)``; default: Matplotlib's choice.
+
+    Returns:
+        The axes.
+    """
+    ax = _axes(ax)
+    styles = dict(styles or {})
+    items = _as_trajectories(trajectories)
+    for label, y in items.items():
+        y = y.reshape(y.shape[0], -1, 2)
+        style = {"lw": 1.5, **styles.get(label, {})}
+        for member in range(y.shape[1]):
+            line_label = label if (member == 0 and label) else None
+            lines = ax.plot(y[:, member, 0], y[:, member, 1], label=line_label, **style)
+            style.setdefault("color", lines[0].get_color())
+        if mark_start:
+            ax.plot(y[0, :, 0], y[0, :, 1], "o", color="black", ms=4, zorder=5)
+    if equal_aspect:
+        ax.set_aspect("equal", adjustable="datalim" if limits is None else "box")
+    if limits is not None:
+        ax.set_xlim(limits[0], limits[1])
+        ax.set_ylim(limits[2], limits[3])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if any(items):  # some trajectory has a label
+        ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def field_on_grid(
+    func: Callable,
+    *,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    n: int = 25,
+    t: float = 0.0,
+):
+    """Evaluate 2-D dynamics on an ``n x n`` grid: returns ``(X, Y, U, V)``, each ``(n, n)``.
+
+    ``func(t, states)`` is called once with all grid points as a batch of shape ``(n * n, 2)``:
+    a float64 NumPy array for plain functions, a tensor of the module's dtype for a
+    ``torch.nn.Module`` (evaluated without gradient tracking).
+    """
+    if not (isinstance(n, int) and n >= 2):
+        raise ValueError(f"n must be an int >= 2 (grid points per axis), got {n!r}")
+    for name, lim in (("xlim", xlim), ("ylim", ylim)):
+        if len(lim) != 2 or not lim[0] < lim[1]:
+            raise ValueError(f"{name} must be (low, high) with low < high, got {lim!r}")
+    X, Y = np.meshgrid(np.linspace(*xlim, n), np.linspace(*ylim, n))
+    points = np.stack((X.ravel(), Y.ravel()), axis=-1)
+    if isinstance(func, torch.nn.Module):
+        param = next(func.parameters(), None)
+        dtype = param.dtype if param is not None else torch.get_default_dtype()
+        with torch.no_grad():
+            uv = func(torch.tensor(t, dtype=dtype), torch.as_tensor(points, dtype=dtype))
+    else:
+        uv = func(t, points)
+    uv = to_numpy(uv)
+    if uv.shape != points.shape:
+        raise ValueError(
+            f"func(t, states) returned shape {uv.shape} for states of shape {points.shape}; "
+            "the dynamics must map a batch of 2-D states to a batch of 2-D derivatives"
+        )
+    return X, Y, uv[:, 0].reshape(X.shape), uv[:, 1].reshape(X.shape)
+
+
+def vector_field(
+    func: Callable,
+    *,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    ax=None,
+    n: int = 25,
+    t: float = 0.0,
+    density: float = 1.0,
+    color_by_speed: bool = True,
+):
+    """Stream plot of 2-D dynamics ``dx/dt = func(t, x)`` at the fixed time ``t``.
+
+    Streamlines follow the field, so for autonomous dynamics (no dependence on t) they are the
+    trajectories; for time-dependent dynamics they are only a snapshot at time ``t``.
+
+    Args:
+        func: the dynamics, as for :func:`field_on_grid` (plain function or ``nn.Module``).
+        xlim, ylim: the plotted window, ``(low, high)``.
+        ax: axes to draw on; default: a new figure.
+        n: grid points per axis where the field is evaluated.
+        t: the time at which the field is drawn.
+        density: streamline density (Matplotlib's ``streamplot``).
+        color_by_speed: colour streamlines by ``|dx/dt|`` (else grey).
+
+    Returns:
+        The axes.
+    """
+    ax = _axes(ax)
+    X, Y, U, V = field_on_grid(func, xlim=xlim, ylim=ylim, n=n, t=t)
+    color = np.hypot(U, V) if color_by_speed else "0.6"
+    ax.streamplot(X, Y, U, V, color=color, cmap="Blues", density=density, linewidth=0.8,
+                  arrowsize=0.8)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    return ax
+
+
+def step_sizes(stats, *, ax=None, label: str | None = None, show_rejected: bool = True):
+    """Plot an adaptive solve's accepted step sizes against time, and where steps were rejected.
+
+    Args:
+        stats: a :class:`utils.solvers.SolveStats` (``odeint(..., return_stats=True)``).
+        ax: axes to draw on; default: a new figure.
+        label: legend label of the accepted steps (default: the method and counts).
+        show_rejected: mark the start time of each rejected attempt with a red x on the
+            bottom edge of the axes.
+
+    Returns:
+        The axes. The y axis is logarithmic: step sizes often span decades.
+    """
+    ax = _axes(ax, figsize=(6, 3))
+    starts = np.asarray(stats.step_starts, dtype=float)
+    sizes = np.abs(np.asarray(stats.step_sizes, dtype=float))
+    if label is None:
+        label = f"{stats.method}: {stats.n_accepted} accepted, {stats.n_rejected} rejected"
+    ax.step(starts, sizes, where="post", marker=".", label=label)
+    if show_rejected and stats.rejected_starts:
+        ax.plot(stats.rejected_starts, np.zeros(len(stats.rejected_starts)), "x", color="red",
+                transform=ax.get_xaxis_transform(), clip_on=False, ms=7,
+                label="rejected attempt")
+    ax.set_yscale("log")
+    ax.set_xlabel("t (start of the step)")
+    ax.set_ylabel("step size")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def loglog_slope(
+    x: Sequence[float],
+    y: Sequence[float],
+    *,
+    ax=None,
+    label: str = "",
+    fit: bool = True,
+    marker: str = "o",
+):
+    """Plot ``y`` against ``x`` on log-log axes and fit the slope of ``log y`` against ``log x``.
+
+    A power law ``y = C x^p`` is a straight line of slope ``p`` on these axes: the measured
+    convergence order of a method, the rate at which a gap closes, ...
+
+    Returns:
+        ``(ax, slope)``; ``slope`` is the least-squares slope (``nan`` if ``fit`` is False).
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or x.size < 2:
+        raise ValueError(f"x and y must be 1-D of equal length >= 2, got {x.shape} and {y.shape}")
+    if (x <= 0).any() or (y <= 0).any():
+        raise ValueError("x and y must be positive for log-log axes")
+    ax = _axes(ax, figsize=(5, 4))
+    slope = float(np.polyfit(np.log(x), np.log(y), 1)[0]) if fit else float("nan")
+    text = f"{label} (slope {slope:.2f})" if fit else label
+    ax.loglog(x, y, marker=marker, label=text.strip() or None)
+    if text.strip():
+        ax.legend(loc="best", fontsize="small")
+    return ax, slope
