@@ -55,29 +55,29 @@ def _time_dependent(t, y):
     return np.cos(t) * y + t
 
 
+def _case(name, reference, *args):
+    """A case whose expected result is the reference's on the same arguments."""
+    return Case(name, reference(*args), args=args)
+
+
 def _step_cases(reference):
-    y_lv = np.array([10.0, 5.0])
-    y_2 = np.array([1.0, -2.0])
+    one, y_2, y_lv = np.array([1.0]), np.array([1.0, -2.0]), np.array([10.0, 5.0])
     return [
-        Case("dy/dt = -y from y=[1.0] at t=0, h=0.1", reference(_decay, 0.0, np.array([1.0]), 0.1),
-             args=(_decay, 0.0, np.array([1.0]), 0.1)),
-        Case("dy/dt = cos(t) y + t from y=[1, -2] at t=0.7, h=0.25 (uses t)",
-             reference(_time_dependent, 0.7, y_2, 0.25), args=(_time_dependent, 0.7, y_2, 0.25)),
-        Case("Lotka–Volterra from (10, 5), h=0.01", reference(_LV, 0.0, y_lv, 0.01),
-             args=(_LV, 0.0, y_lv, 0.01)),
-        Case("backwards in time: dy/dt = -y from y=[1.0] at t=1, h=-0.5",
-             reference(_decay, 1.0, np.array([1.0]), -0.5), args=(_decay, 1.0, np.array([1.0]), -0.5)),
+        _case("dy/dt = -y from y=[1.0] at t=0, h=0.1", reference, _decay, 0.0, one, 0.1),
+        _case("dy/dt = cos(t) y + t from y=[1, -2] at t=0.7, h=0.25 (uses t)", reference,
+              _time_dependent, 0.7, y_2, 0.25),
+        _case("Lotka–Volterra from (10, 5), h=0.01", reference, _LV, 0.0, y_lv, 0.01),
+        _case("backwards in time: dy/dt = -y from y=[1.0] at t=1, h=-0.5", reference,
+              _decay, 1.0, one, -0.5),
     ]
 
 
 def _euler_solve_cases():
-    t1 = np.linspace(0.0, 1.0, 11)
-    t2 = np.linspace(0.0, 2.0, 201)
     return [
-        Case("dy/dt = -y from [1.0] on linspace(0, 1, 11)", _euler_solve(_decay, np.array([1.0]), t1),
-             args=(_decay, np.array([1.0]), t1)),
-        Case("Lotka–Volterra from (10, 5) on linspace(0, 2, 201)",
-             _euler_solve(_LV, np.array([10.0, 5.0]), t2), args=(_LV, np.array([10.0, 5.0]), t2)),
+        _case("dy/dt = -y from [1.0] on linspace(0, 1, 11)", _euler_solve,
+              _decay, np.array([1.0]), np.linspace(0.0, 1.0, 11)),
+        _case("Lotka–Volterra from (10, 5) on linspace(0, 2, 201)", _euler_solve,
+              _LV, np.array([10.0, 5.0]), np.linspace(0.0, 2.0, 201)),
     ]
 
 
@@ -86,8 +86,8 @@ def _order_cases():
     return [
         Case("errors = 3 h (first order)", 1.0, args=(h, 3 * h)),
         Case("errors = 0.5 h^4 (fourth order)", 4.0, args=(h, 0.5 * h**4)),
-        Case("errors = 2 h^2 (1 + 0.1 h), not an exact power", _convergence_order(h, 2 * h**2 * (1 + 0.1 * h)),
-             args=(h, 2 * h**2 * (1 + 0.1 * h))),
+        _case("errors = 2 h^2 (1 + 0.1 h), not an exact power", _convergence_order,
+              h, 2 * h**2 * (1 + 0.1 * h)),
     ]
 
 
@@ -105,8 +105,8 @@ euler_step = Exercise(
     reference=_euler_step,
     cases=lambda: _step_cases(_euler_step),
     hidden_cases=lambda: [
-        Case("a batch of two states", _euler_step(_LV, 0.0, np.array([[10.0, 5.0], [2.0, 1.0]]), 0.1),
-             args=(_LV, 0.0, np.array([[10.0, 5.0], [2.0, 1.0]]), 0.1)),
+        _case("a batch of two states", _euler_step,
+              _LV, 0.0, np.array([[10.0, 5.0], [2.0, 1.0]]), 0.1),
     ],
     hint_text="""
 Euler follows the slope at the start of the step:  y_next = y + h * f(t, y).
