@@ -44,5 +44,11 @@ notebooks: $(STAMP)
 check-notebooks: $(STAMP)
 	$(BIN)/python tools/build_notebooks.py --check
 
+# Grade every notebook in a folder of submissions (any names, any lessons):
+# grading_results/grades.csv, feedback/ and logs/. More options: GRADE_OPTS="--jobs 2".
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of .ipynb files>" >&2; exit 2; }
+	$(BIN)/python -m utils.grading "$(SUBMISSIONS)" --out grading_results $(GRADE_OPTS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache
