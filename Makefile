@@ -50,5 +50,16 @@ grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of .ipynb files>" >&2; exit 2; }
 	$(BIN)/python -m utils.grading "$(SUBMISSIONS)" --out grading_results $(GRADE_OPTS)
 
+# Every lesson in JupyterLab in headless Chromium: Run All, no errors, sliders render and respond.
+# Installs Debian's chromium if missing (scripts/install_browser.sh).
+browser-test: $(STAMP)
+	scripts/install_browser.sh
+	RUN_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser -p no:cacheprovider -rA
+
+# utils.odeint vs torchdiffeq, adjoint vs direct backprop, and every lesson's run time:
+# writes docs/benchmarks.md and bench/results.json.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -123,19 +123,32 @@ def rk_step(func, t: float, y, h: float, tableau: ButcherTableau, k0=None):
         without an embedded pair) and the list of the s stage derivatives ``k_i``.
     """
     ks = [func(t, y) if k0 is None else k0]
+    y_stage = y
     for c_i, a_row in zip(tableau.c[1:], tableau.a[1:], strict=True):
-        ks.append(func(t + c_i * h, y + h * _combine(a_row, ks)))
-    y_new = y + h * _combine(tableau.b, ks)
-    y_err = None if tableau.b_err is None else h * _combine(tableau.b_err, ks)
+        y_stage = _axpy(y, h, a_row, ks)
+        ks.append(func(t + c_i * h, y_stage))
+    # First-Same-As-Last: the last stage was evaluated at y + h * sum(b_i k_i), i.e. at y_new.
+    y_new = y_stage if tableau.fsal else _axpy(y, h, tableau.b, ks)
+    y_err = None if tableau.b_err is None else _axpy(None, h, tableau.b_err, ks)
     return y_new, y_err, ks
 
 
-def _combine(weights, ks):
-    """sum_i weights[i] * ks[i], skipping zero weights (they are common in tableaus)."""
-    total = None
-    for w, k in zip(weights, ks, strict=True):
-        if w != 0.0:
-            total = w * k if total is None else total + w * k
+def _axpy(y, h, weights, ks):
+    """``y + h * sum_i weights[i] * ks[i]`` (``y=None`` for 0), skipping zero weights.
+
+    Tableaus have many zeros, and the states of small problems are tiny tensors whose cost is
+    per operation, not per number: so one fused ``torch.add(total, k, alpha=h*w)`` per weight.
+    """
+    total = y
+    for w, k in zip(weights, ks, strict=False):  # a row of `a` is shorter than ks at the end
+        if w == 0.0:
+            continue
+        if total is None:
+            total = (h * w) * k
+        elif _is_torch(k):
+            total = torch.add(total, k, alpha=h * w)
+        else:
+            total = total + (h * w) * k
     return 0.0 * ks[0] if total is None else total
 
 
@@ -197,6 +210,16 @@ def _scaled_rms(x, scale) -> float:
         return _rms(torch.where(x == 0, torch.zeros_like(x), x / scale))
     with np.errstate(divide="ignore", invalid="ignore"):
         return _rms(np.where(x == 0, 0.0, x / scale))
+
+
+def _error_ratio(y, y_new, y_err, rtol, atol) -> float:
+    """``rms(y_err / (atol + rtol * max(|y|, |y_new|)))``: the step is accepted when <= 1."""
+    if _is_torch(y_err) and atol > 0:  # the common case, in few tensor operations
+        with torch.no_grad():
+            scale = torch.maximum(y.abs(), y_new.abs()).mul_(rtol).add_(atol)
+            norm = torch.linalg.vector_norm(y_err / scale)
+        return float(norm) / math.sqrt(y_err.numel())
+    return _scaled_rms(y_err, atol + rtol * _abs_max(y, y_new))
 
 
 # --- input validation: the one place that checks what the caller passed ----------------------
@@ -262,7 +285,7 @@ def _checked_func(func, y0, stats: SolveStats):
         dtype, device = y0.dtype, y0.device
 
         def as_time(t):
-            return torch.tensor(t, dtype=dtype, device=device)
+            return torch.full((), t, dtype=dtype, device=device)
     else:
 
         def as_time(t):
@@ -427,7 +450,7 @@ def _initial_step(f, t0, y0, f0, direction, order, rtol, atol, t_span):
 def _dense_eval(tableau, y, ks, h, theta):
     """y(t + theta h) from the stages of an accepted step (4th-order continuous extension)."""
     weights = [sum(p * theta ** (j + 1) for j, p in enumerate(row)) for row in tableau.dense]
-    return y + h * _combine(weights, ks)
+    return _axpy(y, h, weights, ks)
 
 
 def _solve_adaptive(f, f_first, y0, ts, tableau, rtol, atol, first_step, max_steps, stats):
@@ -467,8 +490,7 @@ def _solve_adaptive(f, f_first, y0, ts, tableau, rtol, atol, first_step, max_ste
         reaches_end = h_abs >= abs(t_final - t)
         h = t_final - t if reaches_end else direction * h_abs
         y_new, y_err, ks = rk_step(f, t, y, h, tableau, k0=k0)
-        scale = atol + rtol * _abs_max(y, y_new)
-        error_ratio = _scaled_rms(y_err, scale)
+        error_ratio = _error_ratio(y, y_new, y_err, rtol, atol)
         factor = next_step_factor(error_ratio, tableau.error_order)
         if not (error_ratio <= 1.0):  # also rejects NaN
             last_rejection_non_finite = not math.isfinite(error_ratio)

@@ -6,13 +6,28 @@ Each slider is a pure ``*_data`` function (numbers in, arrays out: tested in ``t
 
 from __future__ import annotations
 
+import numbers
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 
+from . import plots
 from .solvers import SolverError, odeint
-from .systems import LotkaVolterra
+from .systems import LinearSpiral, LotkaVolterra
+from .tableaus import TABLEAUS
 
-__all__ = ["lotka_volterra_euler_data", "show_lotka_volterra_euler"]
+__all__ = [
+    "lotka_volterra_euler_data",
+    "show_lotka_volterra_euler",
+    "resnet_spiral_data",
+    "show_resnet_spiral",
+    "adaptive_steps_data",
+    "show_adaptive_steps",
+    "solver_cost_data",
+    "show_solver_cost",
+]
 
 
 def lotka_volterra_euler_data(
@@ -80,4 +95,172 @@ def show_lotka_volterra_euler(step_size, alpha, beta, gamma, delta):
     if data["failure"]:
         fig.suptitle("Euler stopped: " + data["failure"][:90], color="tab:red", fontsize=9)
     fig.tight_layout()
+    plt.show()
+
+
+# -- Lesson 02: the depth of a residual stack on the spiral -----------------------------------
+
+
+def resnet_spiral_data(
+    *, n_blocks: int, t_end: float = 10.0, y0=(2.0, 0.0), n_fine: int = 401
+) -> dict:
+    """A weight-shared residual stack of ``n_blocks`` Euler steps on the damped spiral.
+
+    The spiral is :class:`utils.systems.LinearSpiral` (``dz/dt = (-0.5 + i) z``); block ``n`` is
+    the Euler step ``h <- h + dt f(h)`` with ``dt = t_end / n_blocks``, so one block multiplies
+    the norm by ``|1 + dt (-0.5 + i)|`` (Lesson 02, section 2).
+
+    Returns a dict with ``t`` (n_blocks + 1,) the blocks' times; ``resnet`` and ``exact``
+    (n_blocks + 1, 2) the stack's states and the exact flow at those times; ``t_fine``
+    (n_fine,) and ``exact_fine`` (n_fine, 2) the exact flow on a fine grid, for drawing;
+    ``dt``; ``growth``: the norm factor per block, measured as
+    ``(|h_N| / |h_0|) ** (1 / N)``; ``gap``: ``|h_N - flow(t_end)|``.
+    """
+    if isinstance(n_blocks, bool) or not isinstance(n_blocks, numbers.Integral) or n_blocks < 1:
+        raise ValueError(f"n_blocks must be an int >= 1, got {n_blocks!r}")
+    if not t_end > 0:
+        raise ValueError(f"t_end must be > 0, got {t_end!r}")
+    n_blocks = int(n_blocks)
+    system = LinearSpiral()
+    y0 = np.asarray(y0, dtype=float)
+    if y0.shape != (2,):
+        raise ValueError(f"y0 must be one 2-D state, shape (2,), got shape {y0.shape}")
+    t = np.linspace(0.0, t_end, n_blocks + 1)
+    resnet = odeint(system, y0, t, method="euler")  # one Euler step per interval of t
+    exact = system.exact(t, y0)
+    t_fine = np.linspace(0.0, t_end, n_fine)
+    growth = (np.linalg.norm(resnet[-1]) / np.linalg.norm(y0)) ** (1 / n_blocks)
+    return {
+        "t": t,
+        "resnet": resnet,
+        "exact": exact,
+        "t_fine": t_fine,
+        "exact_fine": system.exact(t_fine, y0),
+        "dt": t_end / n_blocks,
+        "growth": float(growth),
+        "gap": float(np.linalg.norm(resnet[-1] - exact[-1])),
+    }
+
+
+def show_resnet_spiral(n_blocks):
+    """Draw :func:`resnet_spiral_data`: the stack's states over the exact flow, phase plane."""
+    data = resnet_spiral_data(n_blocks=n_blocks)
+    label = f"{n_blocks} blocks"
+    _fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    plots.phase_portrait(
+        {"exact flow": data["exact_fine"], label: data["resnet"]},
+        ax=ax,
+        styles={"exact flow": {"color": "black", "lw": 2}, label: {"marker": "o", "ms": 3}},
+        limits=(-5, 5, -5, 5),
+    )
+    ax.set_title(
+        f"Δt = {data['dt']:.3g}: norm x{data['growth']:.3f} per block, "
+        f"gap at t={data['t'][-1]:.3g}: {data['gap']:.3g}",
+        fontsize=10,
+    )
+    plt.show()
+
+
+# -- Lesson 02: dopri5's steps on Lotka-Volterra at a chosen tolerance -------------------------
+
+
+def adaptive_steps_data(
+    *, rtol: float, t_end: float = 15.0, y0=(10.0, 5.0), n_points: int = 601
+) -> dict:
+    """dopri5 on Lotka-Volterra (default parameters) at tolerance ``rtol``, ``atol = rtol / 100``.
+
+    Returns a dict with ``t`` (n_points,), ``ys`` (n_points, 2) the solution (dense output),
+    ``stats`` the solve's :class:`utils.solvers.SolveStats` (accepted step starts and sizes,
+    rejected attempts), and ``nfe``, its number of function evaluations.
+    """
+    if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real):
+        raise TypeError(f"rtol must be a real number, got {type(rtol).__name__} {rtol!r}")
+    if not 0 < rtol < 1:
+        raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
+    t = np.linspace(0.0, t_end, n_points)
+    ys, stats = odeint(LotkaVolterra(), np.asarray(y0, dtype=float), t, rtol=float(rtol),
+                       atol=float(rtol) / 100, return_stats=True)
+    return {"t": t, "ys": ys, "stats": stats, "nfe": stats.n_fevals}
+
+
+def show_adaptive_steps(rtol):
+    """Draw :func:`adaptive_steps_data`: accepted step sizes over time and rejected attempts."""
+    data = adaptive_steps_data(rtol=rtol)
+    _fig, ax = plt.subplots(figsize=(8, 3.5))
+    plots.step_sizes(data["stats"], ax=ax)
+    ax.set_title(f"dopri5 on Lotka–Volterra, rtol = {rtol:.1e}: NFE = {data['nfe']}")
+    plt.show()
+
+
+# -- Lesson 03: cost and accuracy of a solver on a Neural ODE ---------------------------------
+
+
+def solver_cost_data(func, h0, t, reference, *, method: str, setting: float) -> dict:
+    """Solve ``dh/dt = func(t, h)`` with ``method`` and measure its cost and error.
+
+    Args:
+        func: the dynamics, e.g. a :class:`utils.models.ODEFunc` (called without gradients).
+        h0: initial states, tensor of shape ``(batch, dim)`` (any shape ``odeint`` accepts).
+        t: output times, 1-D tensor of length ``n_times``.
+        reference: an accurate solution at ``t``, shape ``(n_times, *h0.shape)``.
+        method: ``"euler"``, ``"midpoint"``, ``"rk4"`` or ``"dopri5"``.
+        setting: the step size of a fixed-step method, or ``rtol`` of dopri5
+            (with ``atol = rtol / 100``).
+
+    Returns:
+        A dict with ``ys`` (n_times, *h0.shape), ``nfe`` (function evaluations), ``steps``
+        (accepted steps), ``error``: the largest ``|ys - reference|``, and ``failure``: ``""``,
+        or why the solve stopped (e.g. a step so small it needs more than ``max_steps`` steps);
+        then ``ys`` is NaN, ``nfe`` and ``steps`` are None and ``error`` is NaN.
+    """
+    if method not in TABLEAUS:
+        raise ValueError(f"method must be one of {sorted(TABLEAUS)}, got {method!r}")
+    if isinstance(setting, bool) or not isinstance(setting, numbers.Real) or not setting > 0:
+        raise ValueError(f"setting (step size or rtol) must be a number > 0, got {setting!r}")
+    expected = (len(t), *tuple(h0.shape))
+    if tuple(reference.shape) != expected:
+        raise ValueError(
+            f"reference has shape {tuple(reference.shape)}; expected (len(t), *h0.shape) = "
+            f"{expected}"
+        )
+    if TABLEAUS[method].adaptive:
+        options = {"rtol": float(setting), "atol": float(setting) * 1e-2}
+    else:
+        options = {"step_size": float(setting)}
+    try:
+        with torch.no_grad():
+            ys, stats = odeint(func, h0, t, method=method, return_stats=True, **options)
+    except SolverError as exc:
+        return {"ys": torch.full_like(reference, float("nan")), "nfe": None, "steps": None,
+                "error": float("nan"), "failure": str(exc)}
+    error = (ys - reference).abs().max().item()
+    return {"ys": ys, "nfe": stats.n_fevals, "steps": stats.n_accepted, "error": error,
+            "failure": ""}
+
+
+def show_solver_cost(func, h0, t, reference, *, method, step_size, rtol):
+    """Draw :func:`solver_cost_data`: the solver's states over the reference, phase plane.
+
+    ``step_size`` is used by the fixed-step methods, ``rtol`` by dopri5 (two sliders, since
+    useful step sizes and tolerances lie in different ranges). Wire it to the sliders with the
+    problem held fixed: ``interact(show_solver_cost, func=fixed(func), h0=fixed(h0), ...)``.
+    """
+    adaptive = TABLEAUS.get(method) is not None and TABLEAUS[method].adaptive
+    setting = rtol if adaptive else step_size
+    data = solver_cost_data(func, h0, t, reference, method=method, setting=setting)
+    what = f"rtol {setting:.1e}" if adaptive else f"step {setting:.3g}"
+    _fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    plots.phase_portrait(
+        {"reference": reference, method: data["ys"]},
+        ax=ax,
+        styles={"reference": {"color": "black", "lw": 2.5, "marker": "o"},
+                method: {"color": "tab:orange", "ls": "--", "marker": "x"}},
+        limits=(-3, 3, -3, 3),
+    )
+    if data["failure"]:
+        message = textwrap.fill(f"{method}, {what}: {data['failure']}", width=70)
+        ax.set_title(message, color="tab:red", fontsize=8)
+    else:
+        ax.set_title(f"{method}, {what}: NFE {data['nfe']}, largest error {data['error']:.1e}",
+                     fontsize=10)
     plt.show()

@@ -1,0 +1,121 @@
+"""Smoke test of the benchmark code (bench/run.py) on tiny sizes: it runs, and reports honestly."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_bench():
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load_bench()
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """As bench/run.py does (tiny tensors are slower and erratic on more threads)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_problems_match_the_demo():
+    spiral = bench.problems()[0]
+    assert spiral.name == "spiral"
+    assert spiral.t.shape == (1000,) and float(spiral.t[-1]) == 25.0
+    assert (spiral.rtol, spiral.atol) == (1e-7, 1e-9)
+    y = torch.tensor([[1.0, 2.0]])
+    expected = torch.tensor([[-0.1 - 16.0, 2.0 - 0.8]])  # y**3 @ A by hand
+    assert torch.allclose(bench.Spiral(torch.float32)(0.0, y), expected)
+
+
+def test_mlp_is_seeded_and_the_same_in_both_dtypes():
+    a, b = bench.MLP(), bench.MLP()
+    y = torch.randn(4, 2, dtype=torch.float64)
+    assert torch.equal(a(0.0, y.float()), b(0.0, y.float()))
+    assert torch.allclose(a.double()(0.0, y), b(0.0, y.float()).double(), atol=1e-6)
+
+
+def test_solver_benchmark_measures_both_libraries():
+    result = bench.bench_solvers(repeats=1, quick=True, log=lambda *_: None)
+    assert len(result["rows"]) == 4
+    for row in result["rows"]:
+        assert row["nfe"]["utils"] > 0 and row["nfe"]["torchdiffeq"] > 0
+        assert row["seconds"]["utils"] > 0 and row["seconds"]["torchdiffeq"] > 0
+        # both solve the problem: dopri5 at these tolerances is close to the reference
+        assert row["max_error"]["utils"] < 1e-3 and row["max_error"]["torchdiffeq"] < 1e-3
+    table = "\n".join(bench.solvers_table(result))
+    assert table.count("\n| spiral") == 1 and "ratio utils/torchdiffeq" in table
+
+
+def test_error_is_measured_against_the_reference():
+    """A solver that returns a wrong answer shows a large error: the error column can fail."""
+    problem = bench.problems(quick=True)[0]
+    reference = bench.reference_solution(problem)
+    wrong = lambda func, y0, t, **kw: bench.solvers()["torchdiffeq"](  # noqa: E731
+        func, y0 * 1.1, t, **kw
+    )
+    _, _, ys = bench.solve_once(wrong, problem, problem.make_func(problem.dtype))
+    assert float((ys.double() - reference).abs().max()) > 0.05
+
+
+def test_adjoint_benchmark_runs_or_says_why_not():
+    result = bench.bench_adjoint([2, 4], repeats=1, batch=4, log=lambda *_: None)
+    if result.get("skipped"):
+        assert "not measured" in result["skipped"]
+        return
+    rows = result["rows"]
+    assert [r["n_steps"] for r in rows] == [2, 4]
+    assert rows[1]["direct"]["forward_nfe"] == 2 * rows[0]["direct"]["forward_nfe"]
+    assert rows[0]["adjoint"]["backward_nfe"] > 0
+    assert "| 4 |" in "\n".join(bench.adjoint_table(result))
+
+
+def _notebook(path: Path, source: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": bench.KERNEL, "display_name": "c", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_course_benchmark_times_lessons_and_reports_failures(tmp_path):
+    good = _notebook(tmp_path / "01_good.ipynb", "x = sum(range(10))")
+    bad = _notebook(tmp_path / "02_bad.ipynb", "1 / 0")
+    result = bench.bench_course([good, bad], timeout=120, log=lambda *_: None)
+    rows = {r["lesson"]: r for r in result["rows"]}
+    assert rows["01_good.ipynb"]["error"] is None
+    assert "ZeroDivisionError" in rows["02_bad.ipynb"]["error"]
+    assert result["total_seconds"] == pytest.approx(sum(r["seconds"] for r in rows.values()))
+    assert "FAILED" in "\n".join(bench.course_table(result))
+    assert nbformat.read(bad, as_version=4).cells[0].outputs == []  # copies ran, not the originals
+
+
+def test_main_writes_the_report_and_json(tmp_path):
+    report, results = tmp_path / "benchmarks.md", tmp_path / "results.json"
+    code = bench.main(
+        ["--quick", "--parts", "solvers", "--repeats", "1", "--json", str(results),
+         "--report", str(report)]
+    )
+    assert code == 0
+    data = json.loads(results.read_text())
+    assert set(data) == {"environment", "solvers"}
+    text = report.read_text()
+    assert "make bench" in text and "| spiral" in text
+    with pytest.raises(SystemExit):
+        bench.main(["--parts", "nonsense"])
