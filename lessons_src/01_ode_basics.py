@@ -320,8 +320,8 @@ for method, marker in (("euler", "o"), ("midpoint", "s"), ("rk4", "^")):
         np.abs(odeint(lv, y0, t_short, method=method, step_size=h)[-1] - y_true).max() for h in hs
     ])
     order = convergence_order(hs, errors)
-    ax.loglog(hs, errors, marker + "-", label=f"{method}: slope {order:.2f}")
-    print(f"{method:<9} {order:.2f}")
+    ax.loglog(hs, errors, marker + "-", label=f"{method}: slope {order:.1f}")
+    print(f"{method:<9} {order:.1f}")
 ax.set(xlabel="step size h", ylabel="max error at t = 10", title="Error against step size")
 ax.legend()
 plt.show()

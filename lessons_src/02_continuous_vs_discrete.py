@@ -342,8 +342,8 @@ print(f"error ~ NFE^{slope_err:.2f}: a fifth-order method predicts NFE^-5")
 
 # %% tags=["nbval-ignore-output"]
 _ = widgets.interact(show_adaptive_steps,
-                     rtol=widgets.FloatLogSlider(value=1e-4, min=-10, max=-1, step=0.5,
-                                                 description="rtol"))
+                     log10_rtol=widgets.FloatSlider(value=-4, min=-10, max=-1, step=0.5,
+                                                    description="log10 rtol"))
 
 # %% [markdown]
 # ## 5. Invertibility: run the flow backwards

@@ -353,8 +353,8 @@ plt.show()
 # for fixed steps the slope of each line is close to minus the method's order (error ~ h^p and
 # NFE ~ 1/h). dopri5 additionally chooses where to spend its evaluations.
 #
-# **Slider.** Pick a method, then its step size (fixed-step methods) or its tolerance rtol
-# (dopri5; atol = rtol / 100). A step that does not land on the output times every 0.5 still
+# **Slider.** Pick a method, then log10 of its step size (fixed-step methods) or of its
+# tolerance rtol (dopri5; atol = rtol / 100). A step that does not land on the output times every 0.5 still
 # works: the solver interpolates the states in between (cubic Hermite). Small fixed steps take a
 # few seconds to redraw, so the figure updates when you release the slider.
 
@@ -364,10 +364,10 @@ _ = widgets.interact(
     func=widgets.fixed(func2), h0=widgets.fixed(starts2), t=widgets.fixed(t_cost),
     reference=widgets.fixed(reference2),  # the problem stays fixed; the sliders pick the solver
     method=["euler", "midpoint", "rk4", "dopri5"],
-    step_size=widgets.FloatLogSlider(value=0.1, min=-3.0, max=-0.3, step=0.1,
-                                     continuous_update=False, description="step size"),
-    rtol=widgets.FloatLogSlider(value=1e-4, min=-10.0, max=-1.0, step=0.5,
-                                continuous_update=False, description="rtol (dopri5)"),
+    log10_step_size=widgets.FloatSlider(value=-1.0, min=-3.0, max=-0.3, step=0.1,
+                                        continuous_update=False, description="log10 step"),
+    log10_rtol=widgets.FloatSlider(value=-4.0, min=-10.0, max=-1.0, step=0.5,
+                                   continuous_update=False, description="log10 rtol"),
 )
 
 # %% [markdown]

@@ -74,6 +74,8 @@ def test_resnet_spiral_fine_flow_is_exact_and_spans_the_interval():
     assert data["t_fine"][-1] == pytest.approx(6.0)
     norms = np.linalg.norm(data["exact_fine"], axis=1)
     assert np.allclose(norms, 2.0 * np.exp(-0.5 * data["t_fine"]))  # decays like e^{-t/2}
+    assert np.allclose(data["exact_fine"][[0, -1]], data["exact"][[0, -1]])  # same curve
+    assert data["exact_fine"][0].tolist() == [2.0, 0.0]
 
 
 def test_resnet_spiral_stability_threshold_is_dt_0_8():
@@ -126,6 +128,16 @@ def test_adaptive_steps_cost_grows_as_tolerance_tightens():
         assert sum(st.step_sizes) == pytest.approx(15.0)  # the accepted steps tile [0, 15]
 
 
+def test_adaptive_steps_is_dopri5_with_atol_a_hundredth_of_rtol():
+    from utils.systems import LotkaVolterra
+
+    data = adaptive_steps_data(rtol=1e-5)
+    ys, stats = odeint(LotkaVolterra(), np.array([10.0, 5.0]), data["t"], rtol=1e-5, atol=1e-7,
+                       return_stats=True)
+    assert data["nfe"] == stats.n_fevals and data["stats"].step_sizes == stats.step_sizes
+    assert np.array_equal(data["ys"], ys)
+
+
 def test_adaptive_steps_solution_is_accurate_at_tight_tolerance():
     tight = adaptive_steps_data(rtol=1e-9)["ys"]
     loose = adaptive_steps_data(rtol=1e-3)["ys"]
@@ -143,7 +155,7 @@ def test_adaptive_steps_rejects_bad_tolerance():
 
 
 def test_show_adaptive_steps_draws(shown):
-    show_adaptive_steps(1e-3)
+    show_adaptive_steps(-3.0)
     assert len(shown) == 1
     ax = shown[0].axes[0]
     nfe = adaptive_steps_data(rtol=1e-3)["nfe"]
@@ -207,7 +219,7 @@ def test_solver_cost_rejects_bad_input(problem):
 
 @pytest.mark.parametrize("method, expected", [("rk4", "step 0.25"), ("dopri5", "rtol 1.0e-04")])
 def test_show_solver_cost_uses_the_methods_setting(problem, shown, method, expected):
-    show_solver_cost(*problem, method=method, step_size=0.25, rtol=1e-4)
+    show_solver_cost(*problem, method=method, log10_step_size=math.log10(0.25), log10_rtol=-4)
     title = shown[0].axes[0].get_title()
     nfe = solver_cost_data(*problem, method=method,
                            setting=0.25 if method == "rk4" else 1e-4)["nfe"]
@@ -215,7 +227,7 @@ def test_show_solver_cost_uses_the_methods_setting(problem, shown, method, expec
 
 
 def test_show_solver_cost_shows_a_failure_in_the_title(problem, shown):
-    show_solver_cost(*problem, method="euler", step_size=1e-5, rtol=1e-4)
+    show_solver_cost(*problem, method="euler", log10_step_size=-5, log10_rtol=-4)
     assert "max_steps" in shown[0].axes[0].get_title()
 
 

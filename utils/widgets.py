@@ -183,8 +183,10 @@ def adaptive_steps_data(
     return {"t": t, "ys": ys, "stats": stats, "nfe": stats.n_fevals}
 
 
-def show_adaptive_steps(rtol):
-    """Draw :func:`adaptive_steps_data`: accepted step sizes over time and rejected attempts."""
+def show_adaptive_steps(log10_rtol):
+    """Draw :func:`adaptive_steps_data` at ``rtol = 10 ** log10_rtol``: accepted step sizes over
+    time and rejected attempts. (A log10 slider: tolerances span decades.)"""
+    rtol = 10.0**log10_rtol
     data = adaptive_steps_data(rtol=rtol)
     _fig, ax = plt.subplots(figsize=(8, 3.5))
     plots.step_sizes(data["stats"], ax=ax)
@@ -238,15 +240,16 @@ def solver_cost_data(func, h0, t, reference, *, method: str, setting: float) -> 
             "failure": ""}
 
 
-def show_solver_cost(func, h0, t, reference, *, method, step_size, rtol):
+def show_solver_cost(func, h0, t, reference, *, method, log10_step_size, log10_rtol):
     """Draw :func:`solver_cost_data`: the solver's states over the reference, phase plane.
 
-    ``step_size`` is used by the fixed-step methods, ``rtol`` by dopri5 (two sliders, since
-    useful step sizes and tolerances lie in different ranges). Wire it to the sliders with the
-    problem held fixed: ``interact(show_solver_cost, func=fixed(func), h0=fixed(h0), ...)``.
+    The fixed-step methods use the step size ``10 ** log10_step_size``, dopri5 uses
+    ``rtol = 10 ** log10_rtol`` (two log10 sliders, since useful step sizes and tolerances lie in
+    different ranges). Wire it to the sliders with the problem held fixed:
+    ``interact(show_solver_cost, func=fixed(func), h0=fixed(h0), ...)``.
     """
     adaptive = TABLEAUS.get(method) is not None and TABLEAUS[method].adaptive
-    setting = rtol if adaptive else step_size
+    setting = 10.0 ** (log10_rtol if adaptive else log10_step_size)
     data = solver_cost_data(func, h0, t, reference, method=method, setting=setting)
     what = f"rtol {setting:.1e}" if adaptive else f"step {setting:.3g}"
     _fig, ax = plt.subplots(figsize=(5.5, 5.5))
