@@ -189,7 +189,7 @@ plt.show()
 # $\alpha$ larger (faster prey) and watch Euler fail sooner.
 
 # %% tags=["nbval-ignore-output"]
-widgets.interact(
+_ = widgets.interact(
     show_lotka_volterra_euler,
     step_size=widgets.FloatLogSlider(value=0.01, base=10, min=-3, max=-1.2, step=0.1,
                                      description="h", continuous_update=False),
@@ -201,7 +201,7 @@ widgets.interact(
                               continuous_update=False),
     delta=widgets.FloatSlider(value=0.075, min=0.03, max=0.15, step=0.005, description="δ",
                               continuous_update=False),
-);
+)
 
 # %% [markdown]
 # ## 5. What goes wrong with Euler: a conserved quantity drifts

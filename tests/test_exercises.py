@@ -80,7 +80,8 @@ def test_stub_is_not_attempted(exercise):
 def test_lesson_solution_passes(exercise):
     assert exercise.id in ANSWER_CELLS, f"no answer cell with grade_id '{exercise.id}-answer'"
     source, cell_source = ANSWER_CELLS[exercise.id]
-    lesson_exercises = [e for e in EXERCISES.values() if e.id.split("_")[0] == exercise.id.split("_")[0]]
+    lesson = exercise.id.split("_")[0]
+    lesson_exercises = [e for e in EXERCISES.values() if e.id.split("_")[0] == lesson]
     namespace = {"np": np, "torch": torch, "nn": nn, "math": math}
     namespace.update({e.answer_name: e.reference for e in lesson_exercises})
     exec(compile(cell_source, str(source), "exec"), namespace)

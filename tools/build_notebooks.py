@@ -1,8 +1,8 @@
 """Build the learner notebooks in notebooks/ from the lesson sources in lessons_src/.
 
-    python tools/build_notebooks.py                 # every lesson: generate, execute, store outputs
-    python tools/build_notebooks.py lessons_src/01_ode_basics.py   # just these
-    python tools/build_notebooks.py --check         # fail if notebooks/ is out of sync (no execution)
+    python tools/build_notebooks.py            # every lesson: generate, execute, store outputs
+    python tools/build_notebooks.py lessons_src/01_ode_basics.py      # just this lesson
+    python tools/build_notebooks.py --check    # fail if notebooks/ is out of sync (no execution)
 
 A lesson source is a jupytext percent-format script holding the solutions. The learner notebook
 is the same cells with each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` block replaced by a
@@ -74,6 +74,12 @@ def read_source(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def _stub(match: re.Match) -> str:
+    """What nbgrader's generate_assignment puts where a solution was."""
+    indent = match["indent"]
+    return f"{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError()"
+
+
 def learner_notebook(path: Path) -> nbformat.NotebookNode:
     """The notebook learners get: solutions replaced by stubs, no outputs."""
     nb = copy.deepcopy(read_source(path))
@@ -81,10 +87,7 @@ def learner_notebook(path: Path) -> nbformat.NotebookNode:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = _SOLUTION.sub(
-                lambda m: f"{m['indent']}# YOUR CODE HERE\n{m['indent']}raise NotImplementedError()",
-                cell.source,
-            )
+            cell.source = _SOLUTION.sub(_stub, cell.source)
             try:
                 compile(cell.source, f"{path.name}:cell{index}", "exec")
             except SyntaxError as exc:
