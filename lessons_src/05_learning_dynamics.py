@@ -29,9 +29,11 @@ from ipywidgets import IntSlider, interact
 from utils.datasets import damped_oscillator_dataset
 from utils.exercises import lesson05 as ex
 from utils.models import ODEFunc
+from utils.plots import field_on_grid
 from utils.solvers import odeint
 from utils.systems import DampedOscillator
-from utils.training import sample_windows, snapshot_view, train, vector_field
+from utils.training import sample_windows, train
+from utils.widgets import show_training_snapshot
 
 torch.set_num_threads(1)  # tiny networks: one thread is fastest, and the run is reproducible
 torch.manual_seed(0)
@@ -302,7 +304,7 @@ plt.show()
 # $\|f_\theta(y) - f(y)\|$, on a larger region; the dashed box is where the starts were drawn.
 
 # %%
-X, V, U_learned, W_learned = vector_field(test_func, xlim=(-3, 3), ylim=(-6, 6), n=61)
+X, V, U_learned, W_learned = field_on_grid(test_func, xlim=(-3, 3), ylim=(-6, 6), n=61)
 true_field = oscillator(0.0, np.stack((X, V), axis=-1))
 field_error = np.hypot(U_learned - true_field[..., 0], W_learned - true_field[..., 1])
 box = np.abs(X) <= 1.0
@@ -340,25 +342,11 @@ LAST = len(history.snapshots) - 1
 
 
 def show_snapshot(index=LAST):
-    view = snapshot_view(func, history.snapshots[index], y0_view, t_view,
-                         xlim=(-1.5, 1.5), ylim=(-2.5, 2.5), n=15, method="rk4")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    axes[0].quiver(*view.field, color="0.5")
-    axes[0].plot(y_true[:, 0], y_true[:, 1], "C0", lw=3, alpha=0.5, label="true")
-    axes[0].plot(view.trajectory[:, 0], view.trajectory[:, 1], "C3", lw=1.5, label="learned")
-    axes[0].set(xlim=(-1.5, 1.5), ylim=(-2.5, 2.5), xlabel="position x", ylabel="velocity v",
-                title=f"step {view.step}: learned field and rollout")
-    axes[0].legend(loc="upper right")
-    axes[1].plot(t_test, y_true[:, 0], "C0", lw=3, alpha=0.5, label="true x")
-    axes[1].plot(t_test, view.trajectory[:, 0], "C3", lw=1.5, label="learned x")
-    axes[1].set(ylim=(-1.5, 1.5), xlabel="t", ylabel="position x",
-                title=f"window loss at this step: {view.loss:.2g}")
-    axes[1].legend(loc="upper right")
-    plt.tight_layout()
-    plt.show()
+    show_training_snapshot(func, history.snapshots[index], y0_view, t_view, reference=y_true,
+                           xlim=(-1.5, 1.5), ylim=(-2.5, 2.5))
 
 
-interact(show_snapshot, index=IntSlider(value=LAST, min=0, max=LAST, description="snapshot"))
+_ = interact(show_snapshot, index=IntSlider(value=LAST, min=0, max=LAST, description="snapshot"))
 
 # %% [markdown]
 # ## 7. Check yourself

@@ -21,14 +21,15 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from ipywidgets import FloatSlider, interact
+from ipywidgets import FloatSlider, fixed, interact
 from torch import nn
 
 from utils.datasets import load_lynx_hare
 from utils.exercises import lesson06 as ex
 from utils.models import ODEFunc
 from utils.solvers import odeint
-from utils.training import lotka_volterra_curves, rmse, sample_windows, train
+from utils.training import rmse, sample_windows, train
+from utils.widgets import show_lotka_volterra_by_hand
 
 torch.set_num_threads(1)  # tiny models: one thread is fastest, and the run is reproducible
 torch.manual_seed(0)
@@ -375,35 +376,16 @@ plt.show()
 # period and throws the later peaks out of phase.
 
 # %% tags=["nbval-ignore-output"]
-state0_thousands = (float(x0), float(y0))
-t_dense = np.linspace(0.0, 20.0, 161)
-
-
-def show_lotka_volterra(alpha=float(alpha), beta=float(beta / SCALE), gamma=float(gamma),
-                        delta=float(delta / SCALE)):
-    curve = lotka_volterra_curves(alpha, beta, gamma, delta, state0=state0_thousands, t=t_dense)
-    at_years = lotka_volterra_curves(alpha, beta, gamma, delta, state0=state0_thousands,
-                                     t=data.years - 1900.0)
-    fig, ax = plt.subplots(figsize=(9, 3.8))
-    ax.plot(data.years, data.hare, "o", color="C0", label="hare records")
-    ax.plot(data.years, data.lynx, "s", color="C1", label="lynx records")
-    ax.plot(1900 + t_dense, curve[:, 0], "C0-", label="model hare")
-    ax.plot(1900 + t_dense, curve[:, 1], "C1-", label="model lynx")
-    ax.set(xlabel="year", ylabel="pelts (thousands)", ylim=(0, 120),
-           title=f"RMSE over 1900-1920: {rmse(at_years, counts):.1f} thousand pelts")
-    ax.grid(alpha=0.3)
-    ax.legend(ncol=4, fontsize=8, loc="upper right")
-    plt.tight_layout()
-    plt.show()
-
-
-interact(show_lotka_volterra,
-         alpha=FloatSlider(value=float(alpha), min=0.2, max=1.2, step=0.01, readout_format=".2f"),
-         beta=FloatSlider(value=float(beta / SCALE), min=0.005, max=0.06, step=0.001,
-                          readout_format=".3f"),
-         gamma=FloatSlider(value=float(gamma), min=0.2, max=1.5, step=0.01, readout_format=".2f"),
-         delta=FloatSlider(value=float(delta / SCALE), min=0.005, max=0.06, step=0.001,
-                           readout_format=".3f"))
+_ = interact(
+    show_lotka_volterra_by_hand,
+    state0=fixed((float(x0), float(y0))),  # the fitted 1900 state, thousands of pelts
+    alpha=FloatSlider(value=float(alpha), min=0.2, max=1.2, step=0.01, readout_format=".2f"),
+    beta=FloatSlider(value=float(beta / SCALE), min=0.005, max=0.06, step=0.001,
+                     readout_format=".3f"),
+    gamma=FloatSlider(value=float(gamma), min=0.2, max=1.5, step=0.01, readout_format=".2f"),
+    delta=FloatSlider(value=float(delta / SCALE), min=0.005, max=0.06, step=0.001,
+                      readout_format=".3f"),
+)
 
 # %% [markdown]
 # ## 8. Check yourself

@@ -1,4 +1,7 @@
-"""Tests of utils.training: the loop's record, time windows, metrics, snapshots."""
+"""Tests of utils.training: the loop's record, time windows, metrics, snapshots.
+
+(Lesson 05's snapshot slider, which uses the snapshots, is tested in test_lessons_05_06.py.)
+"""
 
 import numpy as np
 import pytest
@@ -12,7 +15,6 @@ from utils.training import (
     rmse,
     sample_windows,
     train,
-    vector_field,
 )
 
 
@@ -111,17 +113,6 @@ def test_rmse():
     assert rmse(torch.tensor([3.0]), torch.tensor([0.0])) == pytest.approx(3.0)
     with pytest.raises(ValueError):
         rmse(np.zeros(3), np.zeros(4))
-
-
-def test_vector_field_matches_the_function():
-    def rotation(t, y):
-        return torch.stack((-y[..., 1], y[..., 0]), dim=-1)
-
-    X, Y, U, V = vector_field(rotation, xlim=(-1, 1), ylim=(-2, 2), n=5)
-    assert X.shape == Y.shape == U.shape == V.shape == (5, 5)
-    np.testing.assert_allclose(U, -Y)
-    np.testing.assert_allclose(V, X)
-    assert X[0, 0] == -1 and Y[-1, 0] == 2
 
 
 def test_restored_puts_the_parameters_back():

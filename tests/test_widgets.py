@@ -47,3 +47,15 @@ def test_show_draws_without_error(monkeypatch):
     show_lotka_volterra_euler(0.05, 1.0, 0.1, 1.5, 0.075)
     assert len(shown) == 1 and len(shown[0].axes) == 3
     plt.close("all")
+
+
+def test_every_slider_is_a_data_function_and_a_show_function():
+    """The module's convention: each ``show_X`` draws what ``X_data`` computes, both public."""
+    from utils import widgets
+
+    names = set(widgets.__all__)
+    shows = {n.removeprefix("show_") for n in names if n.startswith("show_")}
+    datas = {n.removesuffix("_data") for n in names if n.endswith("_data")}
+    assert names == {f"show_{s}" for s in shows} | {f"{d}_data" for d in datas}
+    assert shows == datas
+    assert all(callable(getattr(widgets, n)) for n in names)

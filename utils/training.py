@@ -3,7 +3,8 @@
 The loop itself is four lines a learner writes in lesson 05 (forward solve, loss, backward,
 optimizer step). :func:`train` only runs such a step function many times and keeps the record:
 a progress bar (tqdm), the loss of every step, the wall time, and snapshots of the model's
-parameters for the lessons' "training as it goes" sliders.
+parameters for lesson 05's "training as it goes" slider
+(:func:`utils.widgets.training_snapshot_data`).
 
 Reference: R. T. Q. Chen, Y. Rubanova, J. Bettencourt, D. Duvenaud, "Neural Ordinary Differential
 Equations", NeurIPS 2018, arXiv:1806.07366 (section 5 fits time series by backpropagating through
@@ -23,9 +24,6 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .solvers import odeint
-from .systems import LotkaVolterra
-
 __all__ = [
     "Snapshot",
     "TrainHistory",
@@ -33,10 +31,6 @@ __all__ = [
     "sample_windows",
     "rmse",
     "restored",
-    "vector_field",
-    "SnapshotView",
-    "snapshot_view",
-    "lotka_volterra_curves",
 ]
 
 
@@ -193,63 +187,3 @@ class restored:
     def __exit__(self, *exc):
         self.model.load_state_dict(self._saved)
         return False
-
-
-@torch.no_grad()
-def vector_field(func, *, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), n: int = 15, dtype=torch.float64):
-    """``func(0, state)`` on an ``n x n`` grid of a 2-D state space, for ``plt.quiver``.
-
-    Returns:
-        ``(X, Y, U, V)``, NumPy arrays of shape ``(n, n)``: grid coordinates and the two components
-        of ``d(state)/dt`` there.
-    """
-    xs = torch.linspace(xlim[0], xlim[1], n, dtype=dtype)
-    ys = torch.linspace(ylim[0], ylim[1], n, dtype=dtype)
-    X, Y = torch.meshgrid(xs, ys, indexing="xy")
-    grid = torch.stack((X, Y), dim=-1)  # (n, n, 2)
-    d = func(torch.tensor(0.0, dtype=dtype), grid)
-    return X.numpy(), Y.numpy(), d[..., 0].numpy(), d[..., 1].numpy()
-
-
-class SnapshotView(NamedTuple):
-    """What the snapshot slider draws: a rollout and the vector field at one training step."""
-
-    step: int
-    loss: float
-    trajectory: np.ndarray  # (len(t), 2)
-    field: tuple  # (X, Y, U, V), each (n, n)
-
-
-def snapshot_view(func: nn.Module, snapshot: Snapshot, y0, t, *, xlim=(-2.0, 2.0),
-                  ylim=(-2.0, 2.0), n: int = 15, method: str = "rk4",
-                  step_size: float | None = None) -> SnapshotView:
-    """Roll the snapshot's dynamics out from ``y0`` over ``t`` and sample its vector field.
-
-    ``func`` is left with the parameters it had before the call.
-
-    Args:
-        func: the learned dynamics (the module the snapshots were taken from), state dim 2.
-        snapshot: one of ``TrainHistory.snapshots``.
-        y0: initial state, tensor ``(2,)``; t: output times, tensor ``(n_times,)``.
-        xlim, ylim, n: the vector field's grid (see :func:`vector_field`).
-        method, step_size: passed to :func:`utils.solvers.odeint`.
-    """
-    with restored(func, snapshot), torch.no_grad():
-        ys = odeint(func, y0, t, method=method, step_size=step_size)
-        fld = vector_field(func, xlim=xlim, ylim=ylim, n=n, dtype=y0.dtype)
-    return SnapshotView(snapshot.step, snapshot.loss, ys.detach().cpu().numpy(), fld)
-
-
-def lotka_volterra_curves(alpha: float, beta: float, gamma: float, delta: float, *, state0, t):
-    """Lotka–Volterra from ``state0`` = (prey, predators) at times ``t`` (lesson 06's slider).
-
-    Solved with dopri5 (rtol 1e-6). Returns a NumPy array of shape ``(len(t), 2)``.
-    """
-    rates = (alpha, beta, gamma, delta)
-    if not all(isinstance(r, (int, float)) and r > 0 for r in rates):
-        raise ValueError(f"alpha, beta, gamma, delta must be numbers > 0, got {rates}")
-    state0 = np.asarray(state0, dtype=float)
-    if state0.shape != (2,) or not (state0 > 0).all():
-        raise ValueError(f"state0 must be two positive numbers (prey, predators), got {state0}")
-    system = LotkaVolterra(alpha=alpha, beta=beta, gamma=gamma, delta=delta)
-    return odeint(system, state0, np.asarray(t, dtype=float), method="dopri5", rtol=1e-6)

@@ -14,9 +14,11 @@ import numpy as np
 import torch
 
 from . import plots
+from .datasets import load_lynx_hare
 from .solvers import SolverError, odeint
 from .systems import LinearSpiral, LotkaVolterra
 from .tableaus import TABLEAUS
+from .training import Snapshot, restored, rmse
 
 __all__ = [
     "lotka_volterra_euler_data",
@@ -27,6 +29,10 @@ __all__ = [
     "show_adaptive_steps",
     "solver_cost_data",
     "show_solver_cost",
+    "training_snapshot_data",
+    "show_training_snapshot",
+    "lotka_volterra_by_hand_data",
+    "show_lotka_volterra_by_hand",
 ]
 
 
@@ -266,4 +272,141 @@ def show_solver_cost(func, h0, t, reference, *, method, log10_step_size, log10_r
     else:
         ax.set_title(f"{method}, {what}: NFE {data['nfe']}, largest error {data['error']:.1e}",
                      fontsize=10)
+    plt.show()
+
+
+# -- Lesson 05: the learned dynamics at a snapshot taken during training ----------------------
+
+
+def training_snapshot_data(
+    func: torch.nn.Module,
+    snapshot: Snapshot,
+    y0,
+    t,
+    *,
+    xlim: tuple[float, float] = (-2.0, 2.0),
+    ylim: tuple[float, float] = (-2.0, 2.0),
+    n: int = 15,
+    method: str = "rk4",
+    step_size: float | None = None,
+) -> dict:
+    """Load ``snapshot`` into ``func``, roll it out from ``y0`` over ``t``, sample its field.
+
+    ``func`` gets back the parameters it had before the call (:class:`utils.training.restored`).
+
+    Args:
+        func: the learned dynamics (the module the snapshots were taken from), state dim 2.
+        snapshot: one of ``TrainHistory.snapshots`` (:func:`utils.training.train`).
+        y0: initial state, tensor ``(2,)``; t: output times, tensor ``(n_times,)``.
+        xlim, ylim, n: the ``n x n`` grid of the vector field
+            (:func:`utils.plots.field_on_grid`, evaluated in the module's dtype).
+        method, step_size: passed to :func:`utils.solvers.odeint`.
+
+    Returns:
+        A dict with ``step`` and ``loss`` (the snapshot's), ``trajectory`` (n_times, 2) the
+        rollout, and ``field``: ``(X, Y, U, V)``, each (n, n), ready for ``plt.quiver(*field)``.
+    """
+    if not isinstance(func, torch.nn.Module):
+        raise TypeError(f"func must be the torch.nn.Module the snapshots came from, got "
+                        f"{type(func).__name__}")
+    with restored(func, snapshot), torch.no_grad():
+        ys = odeint(func, y0, t, method=method, step_size=step_size)
+        field = plots.field_on_grid(func, xlim=xlim, ylim=ylim, n=n)
+    return {"step": snapshot.step, "loss": snapshot.loss, "trajectory": plots.to_numpy(ys),
+            "field": field}
+
+
+def show_training_snapshot(
+    func: torch.nn.Module,
+    snapshot: Snapshot,
+    y0,
+    t,
+    *,
+    reference,
+    xlim: tuple[float, float] = (-1.5, 1.5),
+    ylim: tuple[float, float] = (-2.5, 2.5),
+    names: tuple[str, str] = ("position x", "velocity v"),
+):
+    """Draw :func:`training_snapshot_data`: the learned field (arrows, a 15 x 15 grid over
+    ``xlim`` x ``ylim``) and the RK4 rollout against ``reference`` (the true solution at ``t``,
+    shape ``(n_times, 2)``) in the phase plane, and the first component over time.
+
+    The slider picks the snapshot: in the lesson, ``def show(index): show_training_snapshot(
+    func, history.snapshots[index], ...)`` wired to ``interact(show, index=IntSlider(...))``.
+    """
+    data = training_snapshot_data(func, snapshot, y0, t, xlim=xlim, ylim=ylim, n=15, method="rk4")
+    t, reference, trajectory = plots.to_numpy(t), plots.to_numpy(reference), data["trajectory"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    axes[0].quiver(*data["field"], color="0.5")
+    axes[0].plot(reference[:, 0], reference[:, 1], "C0", lw=3, alpha=0.5, label="true")
+    axes[0].plot(trajectory[:, 0], trajectory[:, 1], "C3", lw=1.5, label="learned")
+    axes[0].set(xlim=xlim, ylim=ylim, xlabel=names[0], ylabel=names[1],
+                title=f"step {data['step']}: learned field and rollout")
+    axes[0].legend(loc="upper right")
+    axes[1].plot(t, reference[:, 0], "C0", lw=3, alpha=0.5, label=f"true {names[0]}")
+    axes[1].plot(t, trajectory[:, 0], "C3", lw=1.5, label=f"learned {names[0]}")
+    axes[1].set(ylim=xlim, xlabel="t", ylabel=names[0],
+                title=f"window loss at this step: {data['loss']:.2g}")
+    axes[1].legend(loc="upper right")
+    fig.tight_layout()
+    plt.show()
+
+
+# -- Lesson 06: Lotka-Volterra by hand against the lynx-hare records ---------------------------
+
+
+def lotka_volterra_by_hand_data(
+    *, alpha: float, beta: float, gamma: float, delta: float, state0, n_dense: int = 161
+) -> dict:
+    """Lotka–Volterra with the given rates from ``state0`` in 1900, against the pelt records.
+
+    Units as in lesson 06's printout: ``alpha``, ``gamma`` per year, ``beta``, ``delta`` per year
+    and per thousand pelts, ``state0`` = (hare, lynx) in thousands of pelts. Solved with dopri5
+    (rtol 1e-6) on the records' years (:func:`utils.datasets.load_lynx_hare`, 1900–1920).
+
+    Returns:
+        A dict with ``years`` (21,) and ``records`` (21, 2) = (hare, lynx) pelts in thousands;
+        ``dense_years`` (n_dense,) evenly spaced over 1900–1920 and ``curve`` (n_dense, 2) the
+        model there, for drawing; ``at_years`` (21, 2) the model at the records' years; and
+        ``rmse``: the root mean squared difference from the records over both species.
+    """
+    rates = (alpha, beta, gamma, delta)
+    if not all(isinstance(r, numbers.Real) and not isinstance(r, bool) and 0 < r < np.inf
+               for r in rates):
+        raise ValueError(f"alpha, beta, gamma, delta must be finite numbers > 0, got {rates}")
+    state0 = np.asarray(state0, dtype=float)
+    if state0.shape != (2,) or not (state0 > 0).all():
+        raise ValueError(f"state0 must be two positive numbers (hare, lynx), got {state0}")
+    if isinstance(n_dense, bool) or not isinstance(n_dense, numbers.Integral) or n_dense < 2:
+        raise ValueError(f"n_dense must be an int >= 2, got {n_dense!r}")
+    records = load_lynx_hare()
+    years = records.years
+    observed = np.stack((records.hare, records.lynx), axis=-1)
+    system = LotkaVolterra(alpha=alpha, beta=beta, gamma=gamma, delta=delta)
+    t_dense = np.linspace(0.0, float(years[-1] - years[0]), int(n_dense))
+    curve = odeint(system, state0, t_dense, method="dopri5", rtol=1e-6)
+    at_years = odeint(system, state0, (years - years[0]).astype(float), method="dopri5",
+                      rtol=1e-6)
+    return {"years": years, "records": observed, "dense_years": years[0] + t_dense,
+            "curve": curve, "at_years": at_years, "rmse": rmse(at_years, observed)}
+
+
+def show_lotka_volterra_by_hand(alpha, beta, gamma, delta, *, state0):
+    """Draw :func:`lotka_volterra_by_hand_data`: records and model curves over 1900–1920, the
+    RMSE in the title. Wire it with the start held fixed:
+    ``interact(show_lotka_volterra_by_hand, state0=fixed(state0), alpha=FloatSlider(...), ...)``.
+    """
+    data = lotka_volterra_by_hand_data(alpha=alpha, beta=beta, gamma=gamma, delta=delta,
+                                       state0=state0)
+    years, records, curve = data["years"], data["records"], data["curve"]
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    ax.plot(years, records[:, 0], "o", color="C0", label="hare records")
+    ax.plot(years, records[:, 1], "s", color="C1", label="lynx records")
+    ax.plot(data["dense_years"], curve[:, 0], "C0-", label="model hare")
+    ax.plot(data["dense_years"], curve[:, 1], "C1-", label="model lynx")
+    ax.set(xlabel="year", ylabel="pelts (thousands)", ylim=(0, 120),
+           title=f"RMSE over {years[0]}-{years[-1]}: {data['rmse']:.1f} thousand pelts")
+    ax.grid(alpha=0.3)
+    ax.legend(ncol=4, fontsize=8, loc="upper right")
+    fig.tight_layout()
     plt.show()
