@@ -31,7 +31,7 @@ from utils.models import ODEFunc
 from utils.profiling import gradient_workload, peak_memory
 from utils.solvers import odeint
 
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 
 # %% [markdown]
 # ## 1. From the chain rule to the adjoint

@@ -226,6 +226,16 @@ def test_show_solver_cost_uses_the_methods_setting(problem, shown, method, expec
     assert expected in title and f"NFE {nfe}," in title
 
 
+@pytest.mark.parametrize("method, moved", [("rk4", "log10_rtol"), ("dopri5", "log10_step_size")])
+def test_the_slider_a_method_ignores_still_changes_the_title(problem, shown, method, moved):
+    # Every slider must visibly respond (the browser test checks it): the ignored one says so.
+    settings = {"log10_step_size": -1.0, "log10_rtol": -4.0}
+    show_solver_cost(*problem, method=method, **settings)
+    show_solver_cost(*problem, method=method, **{**settings, moved: settings[moved] + 1})
+    before, after = (fig.axes[0].get_title() for fig in shown)
+    assert before != after and "only" in after
+
+
 def test_show_solver_cost_shows_a_failure_in_the_title(problem, shown):
     show_solver_cost(*problem, method="euler", log10_step_size=-5, log10_rtol=-4)
     assert "max_steps" in shown[0].axes[0].get_title()

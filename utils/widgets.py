@@ -258,6 +258,9 @@ def show_solver_cost(func, h0, t, reference, *, method, log10_step_size, log10_r
     setting = 10.0 ** (log10_rtol if adaptive else log10_step_size)
     data = solver_cost_data(func, h0, t, reference, method=method, setting=setting)
     what = f"rtol {setting:.1e}" if adaptive else f"step {setting:.3g}"
+    # Say which slider this method ignores, so moving it visibly explains itself.
+    unused = (f"step {10.0 ** log10_step_size:.3g} applies to fixed-step methods only" if adaptive
+              else f"rtol {10.0 ** log10_rtol:.1e} applies to dopri5 only")
     _fig, ax = plt.subplots(figsize=(5.5, 5.5))
     plots.phase_portrait(
         {"reference": reference, method: data["ys"]},
@@ -268,10 +271,10 @@ def show_solver_cost(func, h0, t, reference, *, method, log10_step_size, log10_r
     )
     if data["failure"]:
         message = textwrap.fill(f"{method}, {what}: {data['failure']}", width=70)
-        ax.set_title(message, color="tab:red", fontsize=8)
+        ax.set_title(f"{message}\n({unused})", color="tab:red", fontsize=8)
     else:
-        ax.set_title(f"{method}, {what}: NFE {data['nfe']}, largest error {data['error']:.1e}",
-                     fontsize=10)
+        ax.set_title(f"{method}, {what}: NFE {data['nfe']}, largest error {data['error']:.1e}"
+                     f"\n({unused})", fontsize=10)
     plt.show()
 
 

@@ -195,7 +195,8 @@ def widget_cells(state) -> list[int]:
         shows_widget = any(
             WIDGET_MIME in out["mimes"] for out in cell["outputs"]
         )
-        if shows_widget or re.search(r"\binteract(ive)?\b|Slider\(", cell["source"]):
+        # A call that builds widgets, not an import that names them.
+        if shows_widget or re.search(r"\binteract(ive)?\s*\(|Slider\(", cell["source"]):
             cells.append(cell["index"])
     return cells
 
