@@ -18,7 +18,7 @@ Equations", NeurIPS 2018, arXiv:1806.07366.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -368,14 +368,24 @@ def odeint(
     return (out, stats) if return_stats else out
 
 
-def _fixed_grid(ts, step_size):
-    """The fixed-step grid: ``ts`` itself, or steps of ``step_size`` from ts[0] to ts[-1]."""
-    if step_size is None:
-        return ts
+def _fixed_steps(ts, step_size) -> tuple[int, Iterator[tuple[float, float]]]:
+    """The fixed steps as ``(number of steps, iterator of (t_start, t_end))``.
+
+    With ``step_size=None`` the steps are the intervals of ``ts``; otherwise steps of exactly
+    ``step_size`` from ts[0], the last one shortened to end on ts[-1]. The times are made one at
+    a time (no list of all steps), so memory does not grow with the number of steps.
+    """
+    if step_size is None or len(ts) == 1:
+        return len(ts) - 1, zip(ts[:-1], ts[1:], strict=True)
     span = ts[-1] - ts[0]
     n = max(1, math.ceil(abs(span) / step_size - 1e-9))
-    direction = 1.0 if span > 0 else -1.0
-    return [ts[0] + i * direction * step_size for i in range(n)] + [ts[-1]]
+    h = step_size if span > 0 else -step_size
+
+    def steps():
+        for i in range(n):
+            yield ts[0] + i * h, (ts[-1] if i == n - 1 else ts[0] + (i + 1) * h)
+
+    return n, steps()
 
 
 def _hermite(y0, y1, f0, f1, h, theta):
@@ -395,16 +405,16 @@ def _hermite(y0, y1, f0, f1, h, theta):
 def _solve_fixed(f, f_first, y0, ts, tableau, step_size, max_steps, stats):
     """Steps of ``step_size`` (the last one shortened to end on ``ts[-1]``), independent of the
     output times; an output time inside a step is interpolated (:func:`_hermite`)."""
-    grid = _fixed_grid(ts, step_size)
-    if len(grid) - 1 > max_steps:
+    n_steps, steps = _fixed_steps(ts, step_size)
+    if n_steps > max_steps:
         raise MaxStepsExceededError(
-            f"step_size={step_size} needs {len(grid) - 1} steps to cover [{ts[0]:.6g}, "
+            f"step_size={step_size} needs {n_steps} steps to cover [{ts[0]:.6g}, "
             f"{ts[-1]:.6g}], more than max_steps={max_steps}; raise max_steps or the step_size"
         )
     direction = 1.0 if ts[-1] > ts[0] else -1.0
     ys = [y0]
     y, k0, next_out = y0, (f_first(ts[0], y0) if len(ts) > 1 else None), 1
-    for step, (t_now, t_next) in enumerate(zip(grid[:-1], grid[1:], strict=True)):
+    for step, (t_now, t_next) in enumerate(steps):
         h = t_next - t_now
         y_new, _, _ = rk_step(f, t_now, y, h, tableau, k0=k0)
         if not _all_finite(y_new):
@@ -414,7 +424,7 @@ def _solve_fixed(f, f_first, y0, ts, tableau, step_size, max_steps, stats):
                 "try a smaller step_size or an adaptive method"
             )
         stats.accepted(t_now, h)
-        last_step = step == len(grid) - 2
+        last_step = step == n_steps - 1
         end_inside = next_out
         while end_inside < len(ts) and (ts[end_inside] - t_next) * direction < 0:
             end_inside += 1
