@@ -36,14 +36,6 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.fixture
-def shown(monkeypatch):
-    """The figures passed to plt.show (which would block or do nothing under Agg)."""
-    figures = []
-    monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
-    return figures
-
-
 # -- Lesson 02: the depth slider --------------------------------------------------------------
 
 

@@ -26,14 +26,6 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.fixture
-def shown(monkeypatch):
-    """The figures passed to plt.show (which would block or do nothing under Agg)."""
-    figures = []
-    monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
-    return figures
-
-
 class _Linear2(nn.Module):
     """dy/dt = A y with a learnable 2x2 matrix A (a stand-in for a trained ODEFunc)."""
 

@@ -1,13 +1,11 @@
 """The logic behind lesson sliders (utils.widgets), tested without a browser."""
 
-import matplotlib
 import numpy as np
 import pytest
 
 from utils.systems import LotkaVolterra
 from utils.widgets import lotka_volterra_euler_data, show_lotka_volterra_euler
 
-matplotlib.use("Agg")
 
 
 def test_euler_slider_data_shapes_and_reference():
@@ -39,14 +37,9 @@ def test_bad_step_size_is_a_clear_error():
         lotka_volterra_euler_data(step_size=0.0)
 
 
-def test_show_draws_without_error(monkeypatch):
-    import matplotlib.pyplot as plt
-
-    shown = []
-    monkeypatch.setattr(plt, "show", lambda: shown.append(plt.gcf()))
+def test_show_draws_without_error(shown):
     show_lotka_volterra_euler(0.05, 1.0, 0.1, 1.5, 0.075)
     assert len(shown) == 1 and len(shown[0].axes) == 3
-    plt.close("all")
 
 
 def test_every_slider_is_a_data_function_and_a_show_function():
