@@ -7,7 +7,6 @@ from utils.systems import LotkaVolterra
 from utils.widgets import lotka_volterra_euler_data, show_lotka_volterra_euler
 
 
-
 def test_euler_slider_data_shapes_and_reference():
     data = lotka_volterra_euler_data(step_size=0.01)
     assert data["t"].shape == (501,)
