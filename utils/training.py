@@ -24,6 +24,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .plots import to_numpy
+
 __all__ = [
     "Snapshot",
     "TrainHistory",
@@ -157,9 +159,7 @@ def sample_windows(t, y, *, length: int, batch_size: int, generator: torch.Gener
 
 def rmse(prediction, target) -> float:
     """Root mean squared error over all entries: ``sqrt(mean((prediction - target)**2))``."""
-    p = prediction.detach().cpu().numpy() if isinstance(prediction, torch.Tensor) else prediction
-    q = target.detach().cpu().numpy() if isinstance(target, torch.Tensor) else target
-    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    p, q = to_numpy(prediction).astype(float), to_numpy(target).astype(float)
     if p.shape != q.shape:
         raise ValueError(f"prediction has shape {p.shape} but target has shape {q.shape}")
     return float(np.sqrt(np.mean((p - q) ** 2)))
