@@ -332,8 +332,9 @@ settings = {
 }
 results = {}
 for method, values in settings.items():
+    option = "rtol" if method == "dopri5" else "step_size"
     results[method] = [solver_cost_data(func2, starts2, t_cost, reference2, method=method,
-                                        setting=v) for v in values]
+                                        **{option: v}) for v in values]
     for value, r in zip(values, results[method], strict=True):
         what = f"rtol {value:.0e}" if method == "dopri5" else f"step {value:g}"
         print(f"{method:8s} {what:11s}: NFE {r['nfe']:4d}, error {r['error']:.1e}")

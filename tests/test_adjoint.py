@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from torch import nn
@@ -201,3 +203,15 @@ def test_resolve_drift_is_large_for_dissipative_dynamics():
     strong = resolve_drift(Damped(8.0), y0, 2.0, rtol=1e-6, atol=1e-8)
     assert gentle < 1e-5
     assert strong > 100 * gentle
+
+
+def test_options_that_apply_to_neither_solve_warn():
+    y0, t = torch.tensor([[1.0, 0.5]], dtype=torch.float64), torch.tensor([0.0, 1.0])
+    with pytest.warns(UserWarning, match="step_size has no effect"):
+        odeint_adjoint(_model(dim=2), y0, t, step_size=0.1)
+    with pytest.warns(UserWarning, match="rtol has no effect"):
+        odeint_adjoint(_model(dim=2), y0, t, method="rk4", rtol=1e-3)
+    with warnings.catch_warnings():  # step_size serves an rk4 backward solve: no warning
+        warnings.simplefilter("error")
+        odeint_adjoint(_model(dim=2), y0, t, step_size=0.1, adjoint_method="rk4")
+        odeint_adjoint(_model(dim=2), y0, t, method="rk4", step_size=0.1)

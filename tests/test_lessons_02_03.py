@@ -170,7 +170,7 @@ def problem():
 
 @pytest.mark.parametrize("method, stages", [("euler", 1), ("midpoint", 2), ("rk4", 4)])
 def test_solver_cost_counts_stages_per_step(problem, method, stages):
-    data = solver_cost_data(*problem, method=method, setting=0.1)
+    data = solver_cost_data(*problem, method=method, step_size=0.1)
     assert data["steps"] == 20 and data["nfe"] == 20 * stages
     assert data["ys"].shape == (5, 6, 2) and data["failure"] == ""
     assert data["error"] == pytest.approx((data["ys"] - problem[3]).abs().max().item())
@@ -179,42 +179,48 @@ def test_solver_cost_counts_stages_per_step(problem, method, stages):
 @pytest.mark.parametrize("method, order", [("euler", 1), ("midpoint", 2), ("rk4", 4)])
 def test_solver_cost_error_shrinks_with_the_methods_order(problem, method, order):
     steps = [0.1, 0.05, 0.025]
-    errors = [solver_cost_data(*problem, method=method, setting=h)["error"] for h in steps]
+    errors = [solver_cost_data(*problem, method=method, step_size=h)["error"] for h in steps]
     slope = np.polyfit(np.log(steps), np.log(errors), 1)[0]
     assert slope == pytest.approx(order, abs=0.3)
 
 
 def test_solver_cost_dopri5_uses_the_tolerance(problem):
-    loose = solver_cost_data(*problem, method="dopri5", setting=1e-3)
-    tight = solver_cost_data(*problem, method="dopri5", setting=1e-8)
+    loose = solver_cost_data(*problem, method="dopri5", rtol=1e-3)
+    tight = solver_cost_data(*problem, method="dopri5", rtol=1e-8)
     assert tight["nfe"] > loose["nfe"] and tight["error"] < loose["error"]
     assert tight["error"] < 1e-6
 
 
 def test_solver_cost_reports_a_failed_solve(problem):
     # 2 / 1e-5 = 200000 steps: more than odeint's max_steps, reported instead of raised.
-    data = solver_cost_data(*problem, method="euler", setting=1e-5)
+    data = solver_cost_data(*problem, method="euler", step_size=1e-5)
     assert "max_steps" in data["failure"]
     assert data["nfe"] is None and math.isnan(data["error"]) and data["ys"].isnan().all()
 
 
 def test_solver_cost_rejects_bad_input(problem):
     with pytest.raises(ValueError, match="method"):
-        solver_cost_data(*problem, method="rk45", setting=0.1)
+        solver_cost_data(*problem, method="rk45", step_size=0.1)
     for bad in (0.0, -0.1, True):
-        with pytest.raises(ValueError, match="setting"):
-            solver_cost_data(*problem, method="rk4", setting=bad)
+        with pytest.raises(ValueError, match="step_size must be a finite number > 0"):
+            solver_cost_data(*problem, method="rk4", step_size=bad)
+    with pytest.raises(ValueError, match="needs rtol"):
+        solver_cost_data(*problem, method="dopri5")
+    with pytest.raises(ValueError, match="needs step_size"):
+        solver_cost_data(*problem, method="rk4")
+    with pytest.warns(UserWarning, match="rtol, atol have no effect"):
+        solver_cost_data(*problem, method="rk4", step_size=0.5, rtol=1e-3)
     func, h0, t, reference = problem
     with pytest.raises(ValueError, match="reference has shape"):
-        solver_cost_data(func, h0, t, reference[1:], method="rk4", setting=0.1)
+        solver_cost_data(func, h0, t, reference[1:], method="rk4", step_size=0.1)
 
 
 @pytest.mark.parametrize("method, expected", [("rk4", "step 0.25"), ("dopri5", "rtol 1.0e-04")])
 def test_show_solver_cost_uses_the_methods_setting(problem, shown, method, expected):
     show_solver_cost(*problem, method=method, log10_step_size=math.log10(0.25), log10_rtol=-4)
     title = shown[0].axes[0].get_title()
-    nfe = solver_cost_data(*problem, method=method,
-                           setting=0.25 if method == "rk4" else 1e-4)["nfe"]
+    option = {"step_size": 0.25} if method == "rk4" else {"rtol": 1e-4}
+    nfe = solver_cost_data(*problem, method=method, **option)["nfe"]
     assert expected in title and f"NFE {nfe}," in title
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 import torchdiffeq
@@ -183,3 +185,12 @@ def test_dopri5_agrees_with_torchdiffeq_within_tolerance():
     with torch.no_grad():
         loose = NeuralODE(func, t, rtol=1e-3, atol=1e-5)(h0)
     assert (loose - exact).abs().max().item() > 10 * scale
+
+
+def test_neural_ode_warns_once_about_options_its_method_ignores():
+    func = ODEFunc(2).double()
+    with pytest.warns(UserWarning, match="NeuralODE: rtol has no effect with method='rk4'"):
+        model = NeuralODE(func, torch.tensor([0.0, 1.0]), method="rk4", rtol=1e-3, step_size=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not again at every forward pass
+        model(torch.zeros(3, 2, dtype=torch.float64))

@@ -11,6 +11,7 @@ Read as a tour of what a solver promises and how to check each promise:
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ from utils.solvers import (
     NonFiniteStateError,
     SolverError,
     StepSizeUnderflowError,
+    check_solver_options,
     next_step_factor,
     odeint,
     rk_step,
@@ -304,7 +306,8 @@ class CountingFunc:
 def test_stats_count_what_the_solve_did(method, t_end):
     func = CountingFunc(LotkaVolterra())
     t = np.linspace(0.0, t_end, 4)
-    _, stats = odeint(func, np.array([10.0, 5.0]), t, method=method, step_size=0.1,
+    step = None if TABLEAUS[method].adaptive else 0.1
+    _, stats = odeint(func, np.array([10.0, 5.0]), t, method=method, step_size=step,
                       return_stats=True)
     assert stats.method == method
     assert stats.n_fevals == func.calls
@@ -479,7 +482,8 @@ def test_nan_from_func_during_an_adaptive_solve_names_the_time():
 def test_max_steps_exceeded(method):
     # Fixed-step methods know the number of steps in advance and refuse at once.
     with pytest.raises(MaxStepsExceededError, match=r"max_steps=5\b.*raise max_steps"):
-        odeint(LotkaVolterra(), Y0, [0.0, 10.0], method=method, step_size=0.1, max_steps=5)
+        step = None if TABLEAUS[method].adaptive else 0.1
+        odeint(LotkaVolterra(), Y0, [0.0, 10.0], method=method, step_size=step, max_steps=5)
 
 
 def test_solver_errors_share_a_base_class():
@@ -530,3 +534,51 @@ def test_integer_numpy_y0_becomes_float64():
     ys = odeint(lambda t, y: -y, np.array([1, 2]), [0.0, 1.0])
     assert ys.dtype == np.float64
     np.testing.assert_allclose(ys[-1], np.exp(-1.0) * np.array([1.0, 2.0]), rtol=1e-5)
+
+
+# --- one check of methods and options, shared with odeint_adjoint, NeuralODE and the widgets ----
+
+
+def test_check_solver_options_fills_defaults_and_keeps_what_applies():
+    assert check_solver_options("dopri5") == {"rtol": 1e-6, "atol": 1e-8, "first_step": None}
+    assert check_solver_options("dopri5", rtol=1e-3, atol=0) == {
+        "rtol": 1e-3, "atol": 0.0, "first_step": None}
+    assert check_solver_options("rk4", step_size=0.5) == {"step_size": 0.5}
+    assert check_solver_options("euler") == {"step_size": None}
+
+
+@pytest.mark.parametrize(
+    ("method", "options", "named"),
+    [
+        ("dopri5", {"step_size": 0.5}, "step_size has no effect"),
+        ("rk4", {"rtol": 1e-3, "first_step": 0.1}, "rtol, first_step have no effect"),
+        ("euler", {"atol": 1e-9}, "atol has no effect"),
+    ],
+)
+def test_options_that_do_not_apply_warn_like_solve_ivp(method, options, named):
+    with pytest.warns(UserWarning, match=named):
+        odeint(LotkaVolterra(), Y0, [0.0, 1.0], method=method, **options)
+
+
+def test_options_that_apply_do_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        odeint(LotkaVolterra(), Y0, [0.0, 1.0], method="rk4", step_size=0.1)
+        odeint(LotkaVolterra(), Y0, [0.0, 1.0], method="dopri5", rtol=1e-4, first_step=0.1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"method": "rk45"}, "unknown method 'rk45'; valid methods are"),
+        ({"method": "dopri5", "rtol": -1.0}, "rtol must be a finite number >= 0"),
+        ({"method": "dopri5", "atol": float("nan")}, "atol must be a finite number >= 0"),
+        ({"method": "dopri5", "rtol": 0, "atol": 0}, "cannot both be 0"),
+        ({"method": "rk4", "step_size": 0.0}, "step_size must be a finite number > 0"),
+        ({"method": "dopri5", "rtol": True}, "rtol must be a finite number"),
+    ],
+)
+def test_check_solver_options_rejects_bad_values_naming_the_caller(kwargs, message):
+    with pytest.raises(ValueError, match=message) as info:
+        check_solver_options(caller="odeint_adjoint", **kwargs)
+    assert str(info.value).startswith("odeint_adjoint: ")

@@ -8,6 +8,7 @@ Modules, by what they are:
     systems     example dynamics: Lotka–Volterra, a linear spiral, a damped oscillator
     datasets    the lynx–hare data and synthetic training sets
     training    a readable training loop
+    arrays      small computing helpers (to_numpy, field_on_grid); no drawing
     plots, widgets   figures and what the lessons' sliders compute
     profiling   peak memory and timing measurements
     exercises   graded exercises; grading: the instructors' grader

@@ -29,6 +29,7 @@ Appendix B); L. S. Pontryagin et al., *The Mathematical Theory of Optimal Proces
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -36,7 +37,8 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from .solvers import METHODS, SolveStats, odeint
+from .solvers import SolveStats, check_solver_options, odeint
+from .tableaus import TABLEAUS
 
 __all__ = [
     "odeint_adjoint",
@@ -191,8 +193,8 @@ def odeint_adjoint(
     t,
     *,
     method: str = "dopri5",
-    rtol: float = 1e-6,
-    atol: float = 1e-8,
+    rtol: float | None = None,
+    atol: float | None = None,
     step_size: float | None = None,
     adjoint_rtol: float | None = None,
     adjoint_atol: float | None = None,
@@ -228,7 +230,9 @@ def odeint_adjoint(
         y0: initial state, a floating-point tensor of any shape, e.g. ``(batch, dim)``.
         t: output times, 1-D, strictly monotone; ``t[0]`` is the time of ``y0``. ``t`` gets no
             gradient.
-        method, rtol, atol, step_size, max_steps: the forward solve, as in ``odeint``.
+        method, rtol, atol, step_size, max_steps: the forward solve, as in ``odeint`` (checked by
+            :func:`utils.solvers.check_solver_options`; an option that applies to neither solve
+            is ignored with a warning).
         adjoint_method, adjoint_rtol, adjoint_atol: the backward solve; default: the forward's.
             ``step_size`` and ``max_steps`` apply to both.
         return_stats: also return an :class:`AdjointStats`: the forward solve's statistics at
@@ -267,22 +271,36 @@ def odeint_adjoint(
                 f"func has a {p.dtype} parameter but y0 is {y0.dtype}; make them agree, e.g. "
                 f"func.to({y0.dtype}) or y0.to({p.dtype})"
             )
-    if adjoint_method is not None and adjoint_method not in METHODS:
-        raise ValueError(
-            f"unknown adjoint_method {adjoint_method!r}; valid methods are {', '.join(METHODS)}"
+    backward_method = method if adjoint_method is None else adjoint_method
+    backward_rtol = rtol if adjoint_rtol is None else adjoint_rtol
+    backward_atol = atol if adjoint_atol is None else adjoint_atol
+    # One shared check (utils.solvers.check_solver_options) for each solve; an option is
+    # "not applicable" only if it applies to neither solve (step_size serves both).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        forward = check_solver_options(method, rtol=rtol, atol=atol, step_size=step_size,
+                                       caller="odeint_adjoint")
+        backward = check_solver_options(
+            backward_method, rtol=backward_rtol, atol=backward_atol, step_size=step_size,
+            caller="odeint_adjoint, backward solve (adjoint_method, adjoint_rtol, adjoint_atol)",
         )
-    for name, value in (("adjoint_rtol", adjoint_rtol), ("adjoint_atol", adjoint_atol)):
-        if value is not None and not (
-            isinstance(value, (int, float)) and value >= 0 and math.isfinite(value)
-        ):
-            raise ValueError(f"{name} must be None or a finite number >= 0, got {value!r}")
-    options = dict(method=method, rtol=rtol, atol=atol, step_size=step_size, max_steps=max_steps)
-    adjoint_options = dict(
-        options,
-        method=method if adjoint_method is None else adjoint_method,
-        rtol=rtol if adjoint_rtol is None else adjoint_rtol,
-        atol=atol if adjoint_atol is None else adjoint_atol,
-    )
+    adaptive = [TABLEAUS[m].adaptive for m in (method, backward_method)]
+    ignored = [name for name, value in (("rtol", rtol), ("atol", atol))
+               if value is not None and not any(adaptive)]
+    if step_size is not None and all(adaptive):
+        ignored.append("step_size")
+    ignored += [name for name, value in (("adjoint_rtol", adjoint_rtol),
+                                         ("adjoint_atol", adjoint_atol))
+                if value is not None and not TABLEAUS[backward_method].adaptive]
+    if ignored:
+        warnings.warn(
+            f"odeint_adjoint: {', '.join(ignored)} ha{'ve' if len(ignored) > 1 else 's'} no effect "
+            f"with method={method!r}, adjoint_method={backward_method!r}",
+            UserWarning,
+            stacklevel=2,
+        )
+    options = dict(method=method, max_steps=max_steps, **forward)
+    adjoint_options = dict(method=backward_method, max_steps=max_steps, **backward)
     # Without return_stats no statistics are kept: the solver's per-step log (about 64 bytes a
     # step) would otherwise live through the backward pass and grow with the number of steps.
     stats = AdjointStats(method=method) if return_stats else None

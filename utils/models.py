@@ -6,11 +6,13 @@ A Neural ODE replaces a stack of residual layers ``h <- h + f(h)`` by the soluti
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 
 from .adjoint import odeint_adjoint
-from .solvers import METHODS, SolveStats, odeint
+from .solvers import SolveStats, check_solver_options, odeint
 
 __all__ = ["ODEFunc", "NeuralODE"]
 
@@ -82,8 +84,8 @@ class NeuralODE(nn.Module):
         t: torch.Tensor,
         *,
         method: str = "dopri5",
-        rtol: float = 1e-6,
-        atol: float = 1e-8,
+        rtol: float | None = None,
+        atol: float | None = None,
         step_size: float | None = None,
         adjoint: bool = False,
         trajectory: bool = True,
@@ -99,8 +101,10 @@ class NeuralODE(nn.Module):
                 "t must be 1-D with at least 2 output times (start and end), "
                 f"got shape {tuple(t.shape)}"
             )
-        if method not in METHODS:
-            raise ValueError(f"unknown method {method!r}; valid methods are {', '.join(METHODS)}")
+        # The solver's own check (raises on a bad method or value, warns on options that do not
+        # apply), at construction rather than at the first forward pass.
+        check_solver_options(method, rtol=rtol, atol=atol, step_size=step_size,
+                             caller="NeuralODE")
         self.func = func
         self.register_buffer("t", t)
         self.method, self.rtol, self.atol, self.step_size = method, rtol, atol, step_size
@@ -109,7 +113,11 @@ class NeuralODE(nn.Module):
 
     def forward(self, y0: torch.Tensor) -> torch.Tensor:
         t = self.t.to(dtype=y0.dtype)
-        options = dict(method=self.method, rtol=self.rtol, atol=self.atol, step_size=self.step_size)
+        # Only the options the method uses (each was checked, and warned about, at construction).
+        given = dict(rtol=self.rtol, atol=self.atol, step_size=self.step_size)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            options = dict(method=self.method, **check_solver_options(self.method, **given))
         if self.adjoint:
             ys, self.last_stats = odeint_adjoint(self.func, y0, t, return_stats=True, **options)
         else:

@@ -18,6 +18,7 @@ Equations", NeurIPS 2018, arXiv:1806.07366.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,9 @@ from .tableaus import TABLEAUS, ButcherTableau
 
 __all__ = [
     "odeint",
+    "check_solver_options",
+    "DEFAULT_RTOL",
+    "DEFAULT_ATOL",
     "rk_step",
     "next_step_factor",
     "SolveStats",
@@ -40,6 +44,8 @@ __all__ = [
 ]
 
 METHODS = tuple(TABLEAUS)
+DEFAULT_RTOL = 1e-6  # the adaptive method's tolerances when the caller gives none
+DEFAULT_ATOL = 1e-8
 
 # Step-size control constants (Hairer, Nørsett & Wanner II.4, eq. 4.13).
 SAFETY = 0.9  # aim a little below the largest step the error model allows
@@ -225,11 +231,9 @@ def _error_ratio(y, y_new, y_err, rtol, atol) -> float:
 # --- input validation: the one place that checks what the caller passed ----------------------
 
 
-def _validate(func, y0, t, method, rtol, atol, step_size, first_step, max_steps):
+def _validate(func, y0, t, max_steps):
     if not callable(func):
         raise TypeError(f"func must be callable as func(t, y), got {type(func).__name__}")
-    if method not in TABLEAUS:
-        raise ValueError(f"unknown method {method!r}; valid methods are {', '.join(METHODS)}")
 
     if _is_torch(y0):
         if not y0.is_floating_point():
@@ -264,19 +268,73 @@ def _validate(func, y0, t, method, rtol, atol, step_size, first_step, max_steps)
         )
     if not _all_finite(y0):
         raise ValueError("y0 contains inf or NaN; the initial state must be finite")
-    for name, value in (("rtol", rtol), ("atol", atol)):
-        if not (isinstance(value, (int, float)) and value >= 0 and math.isfinite(value)):
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    if rtol == 0 and atol == 0:
-        raise ValueError("rtol and atol cannot both be 0; e.g. rtol=1e-6, atol=1e-8")
-    for name, value in (("step_size", step_size), ("first_step", first_step)):
-        if value is not None and not (
-            isinstance(value, (int, float)) and value > 0 and math.isfinite(value)
-        ):
-            raise ValueError(f"{name} must be a finite number > 0 (or None), got {value!r}")
     if not (isinstance(max_steps, int) and max_steps > 0):
         raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
     return y0, t_list
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
+
+
+def check_solver_options(
+    method: str,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    step_size: float | None = None,
+    first_step: float | None = None,
+    caller: str = "odeint",
+    stacklevel: int = 3,
+) -> dict:
+    """Check a solver's method and options; the one check ``odeint``, ``odeint_adjoint``,
+    ``NeuralODE`` and the lessons' sliders share.
+
+    Raises ``ValueError`` for an unknown method or a bad value (the message names the value and
+    what would be valid). Options that do not apply to ``method`` (``rtol``, ``atol`` and
+    ``first_step`` for a fixed-step method, ``step_size`` for ``dopri5``) are not errors: a
+    ``UserWarning`` names them, as scipy's ``solve_ivp`` does for extraneous options, and they
+    are dropped. ``None`` means "not given".
+
+    Returns:
+        The options the method uses, with defaults filled in: ``{"rtol", "atol", "first_step"}``
+        for an adaptive method (``DEFAULT_RTOL``/``DEFAULT_ATOL`` when not given), ``{"step_size"}``
+        for a fixed-step one.
+    """
+    if method not in TABLEAUS:
+        raise ValueError(
+            f"{caller}: unknown method {method!r}; valid methods are {', '.join(METHODS)}"
+        )
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value is not None and not (_is_number(value) and value >= 0 and math.isfinite(value)):
+            raise ValueError(f"{caller}: {name} must be a finite number >= 0, got {value!r}")
+    for name, value in (("step_size", step_size), ("first_step", first_step)):
+        if value is not None and not (_is_number(value) and value > 0 and math.isfinite(value)):
+            raise ValueError(
+                f"{caller}: {name} must be a finite number > 0 (or None), got {value!r}"
+            )
+    adaptive = TABLEAUS[method].adaptive
+    given = {"rtol": rtol, "atol": atol, "first_step": first_step, "step_size": step_size}
+    applies = ("rtol", "atol", "first_step") if adaptive else ("step_size",)
+    ignored = [name for name, value in given.items() if value is not None and name not in applies]
+    if ignored:
+        kind = "the adaptive method" if adaptive else "a fixed-step method"
+        warnings.warn(
+            f"{caller}: {', '.join(ignored)} ha{'ve' if len(ignored) > 1 else 's'} no effect with "
+            f"method={method!r} ({kind}); "
+            + ("tolerances and first_step apply to dopri5 only" if not adaptive
+               else "step_size applies to fixed-step methods only"),
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    if not adaptive:
+        return {"step_size": None if step_size is None else float(step_size)}
+    rtol = DEFAULT_RTOL if rtol is None else float(rtol)
+    atol = DEFAULT_ATOL if atol is None else float(atol)
+    if rtol == 0 and atol == 0:
+        raise ValueError(f"{caller}: rtol and atol cannot both be 0; e.g. rtol=1e-6, atol=1e-8")
+    return {"rtol": rtol, "atol": atol,
+            "first_step": None if first_step is None else float(first_step)}
 
 
 def _checked_func(func, y0, stats: SolveStats):
@@ -316,8 +374,8 @@ def odeint(
     t,
     *,
     method: str = "dopri5",
-    rtol: float = 1e-6,
-    atol: float = 1e-8,
+    rtol: float | None = None,
+    atol: float | None = None,
     step_size: float | None = None,
     first_step: float | None = None,
     max_steps: int = 100_000,
@@ -335,12 +393,13 @@ def odeint(
             ``t[0]`` is the time of ``y0``.
         method: ``"euler"``, ``"midpoint"``, ``"rk4"`` (fixed step) or ``"dopri5"`` (adaptive).
         rtol, atol: tolerances of the adaptive method: a step is accepted when
-            ``rms(err / (atol + rtol * max(|y_old|, |y_new|))) <= 1``. Ignored by fixed-step
-            methods.
+            ``rms(err / (atol + rtol * max(|y_old|, |y_new|))) <= 1``; default 1e-6 and 1e-8.
+            A fixed-step method ignores them, with a warning.
         step_size: fixed-step methods: steps of exactly this size from ``t[0]``, the last one
             shortened to end on ``t[-1]``, whatever the output times; an output time inside a
             step is interpolated (cubic Hermite). Default ``None``: the steps are the intervals
-            of ``t``, one step each (torchdiffeq's behaviour). Ignored by ``dopri5``.
+            of ``t``, one step each (torchdiffeq's behaviour). ``dopri5`` ignores it, with a
+            warning.
         first_step: ``dopri5``: the size (> 0) of the first step to try, the direction comes
             from ``t``; default: chosen from the dynamics at y0 (Hairer, Nørsett & Wanner II.4),
             which costs one extra function evaluation.
@@ -356,14 +415,17 @@ def odeint(
         StepSizeUnderflowError, MaxStepsExceededError, NonFiniteStateError: the solve could not
             finish; the message says at which t and what to try.
     """
-    y0, ts = _validate(func, y0, t, method, rtol, atol, step_size, first_step, max_steps)
+    options = check_solver_options(method, rtol=rtol, atol=atol, step_size=step_size,
+                                   first_step=first_step)
+    y0, ts = _validate(func, y0, t, max_steps)
     tableau = TABLEAUS[method]
     stats = SolveStats(method=method, record_steps=return_stats)
     f, f_first = _checked_func(func, y0, stats)
     if tableau.adaptive:
-        ys = _solve_adaptive(f, f_first, y0, ts, tableau, rtol, atol, first_step, max_steps, stats)
+        ys = _solve_adaptive(f, f_first, y0, ts, tableau, options["rtol"], options["atol"],
+                             options["first_step"], max_steps, stats)
     else:
-        ys = _solve_fixed(f, f_first, y0, ts, tableau, step_size, max_steps, stats)
+        ys = _solve_fixed(f, f_first, y0, ts, tableau, options["step_size"], max_steps, stats)
     out = _stack(ys)
     return (out, stats) if return_stats else out
 

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .plots import to_numpy
+from .arrays import to_numpy
 
 __all__ = [
     "Snapshot",

@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 from . import plots
+from .arrays import field_on_grid, to_numpy
 from .datasets import load_lynx_hare
-from .solvers import SolverError, odeint
+from .solvers import SolverError, check_solver_options, odeint
 from .systems import LinearSpiral, LotkaVolterra
 from .tableaus import TABLEAUS
 from .training import Snapshot, restored, rmse
@@ -203,17 +204,22 @@ def show_adaptive_steps(log10_rtol):
 # -- Lesson 03: cost and accuracy of a solver on a Neural ODE ---------------------------------
 
 
-def solver_cost_data(func, h0, t, reference, *, method: str, setting: float) -> dict:
+def solver_cost_data(
+    func, h0, t, reference, *, method: str, step_size: float | None = None,
+    rtol: float | None = None,
+) -> dict:
     """Solve ``dh/dt = func(t, h)`` with ``method`` and measure its cost and error.
 
     Args:
         func: the dynamics, e.g. a :class:`utils.models.ODEFunc` (called without gradients).
         h0: initial states, tensor of shape ``(batch, dim)`` (any shape ``odeint`` accepts).
         t: output times, 1-D tensor of length ``n_times``.
-        reference: an accurate solution at ``t``, shape ``(n_times, *h0.shape)``.
+        reference: an accurate solution at ``t``, shape ``(n_times, *h0.shape)``, computed
+            independently (a tighter tolerance or another method), or the error means nothing.
         method: ``"euler"``, ``"midpoint"``, ``"rk4"`` or ``"dopri5"``.
-        setting: the step size of a fixed-step method, or ``rtol`` of dopri5
-            (with ``atol = rtol / 100``).
+        step_size: the step of a fixed-step method (required for those).
+        rtol: dopri5's relative tolerance (required for dopri5), with ``atol = rtol / 100``.
+            An option the method does not use warns (:func:`utils.solvers.check_solver_options`).
 
     Returns:
         A dict with ``ys`` (n_times, *h0.shape), ``nfe`` (function evaluations), ``steps``
@@ -221,20 +227,19 @@ def solver_cost_data(func, h0, t, reference, *, method: str, setting: float) -> 
         or why the solve stopped (e.g. a step so small it needs more than ``max_steps`` steps);
         then ``ys`` is NaN, ``nfe`` and ``steps`` are None and ``error`` is NaN.
     """
-    if method not in TABLEAUS:
-        raise ValueError(f"method must be one of {sorted(TABLEAUS)}, got {method!r}")
-    if isinstance(setting, bool) or not isinstance(setting, numbers.Real) or not setting > 0:
-        raise ValueError(f"setting (step size or rtol) must be a number > 0, got {setting!r}")
+    options = check_solver_options(method, step_size=step_size, rtol=rtol,
+                                   atol=None if rtol is None else rtol / 100,
+                                   caller="solver_cost_data")
+    needed = "rtol" if TABLEAUS[method].adaptive else "step_size"
+    if {"rtol": rtol, "step_size": step_size}[needed] is None:
+        raise ValueError(f"solver_cost_data: method={method!r} needs {needed}=..., got None")
+    options.pop("first_step", None)
     expected = (len(t), *tuple(h0.shape))
     if tuple(reference.shape) != expected:
         raise ValueError(
             f"reference has shape {tuple(reference.shape)}; expected (len(t), *h0.shape) = "
             f"{expected}"
         )
-    if TABLEAUS[method].adaptive:
-        options = {"rtol": float(setting), "atol": float(setting) * 1e-2}
-    else:
-        options = {"step_size": float(setting)}
     try:
         with torch.no_grad():
             ys, stats = odeint(func, h0, t, method=method, return_stats=True, **options)
@@ -256,7 +261,8 @@ def show_solver_cost(func, h0, t, reference, *, method, log10_step_size, log10_r
     """
     adaptive = TABLEAUS.get(method) is not None and TABLEAUS[method].adaptive
     setting = 10.0 ** (log10_rtol if adaptive else log10_step_size)
-    data = solver_cost_data(func, h0, t, reference, method=method, setting=setting)
+    option = {"rtol" if adaptive else "step_size": setting}
+    data = solver_cost_data(func, h0, t, reference, method=method, **option)
     what = f"rtol {setting:.1e}" if adaptive else f"step {setting:.3g}"
     # Say which slider this method ignores, so moving it visibly explains itself.
     unused = (f"step {10.0 ** log10_step_size:.3g} applies to fixed-step methods only" if adaptive
@@ -302,7 +308,7 @@ def training_snapshot_data(
         snapshot: one of ``TrainHistory.snapshots`` (:func:`utils.training.train`).
         y0: initial state, tensor ``(2,)``; t: output times, tensor ``(n_times,)``.
         xlim, ylim, n: the ``n x n`` grid of the vector field
-            (:func:`utils.plots.field_on_grid`, evaluated in the module's dtype).
+            (:func:`utils.arrays.field_on_grid`, evaluated in the module's dtype).
         method, step_size: passed to :func:`utils.solvers.odeint`.
 
     Returns:
@@ -314,8 +320,8 @@ def training_snapshot_data(
                         f"{type(func).__name__}")
     with restored(func, snapshot), torch.no_grad():
         ys = odeint(func, y0, t, method=method, step_size=step_size)
-        field = plots.field_on_grid(func, xlim=xlim, ylim=ylim, n=n)
-    return {"step": snapshot.step, "loss": snapshot.loss, "trajectory": plots.to_numpy(ys),
+        field = field_on_grid(func, xlim=xlim, ylim=ylim, n=n)
+    return {"step": snapshot.step, "loss": snapshot.loss, "trajectory": to_numpy(ys),
             "field": field}
 
 
@@ -338,7 +344,7 @@ def show_training_snapshot(
     func, history.snapshots[index], ...)`` wired to ``interact(show, index=IntSlider(...))``.
     """
     data = training_snapshot_data(func, snapshot, y0, t, xlim=xlim, ylim=ylim, n=15, method="rk4")
-    t, reference, trajectory = plots.to_numpy(t), plots.to_numpy(reference), data["trajectory"]
+    t, reference, trajectory = to_numpy(t), to_numpy(reference), data["trajectory"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     axes[0].quiver(*data["field"], color="0.5")
     axes[0].plot(reference[:, 0], reference[:, 1], "C0", lw=3, alpha=0.5, label="true")
