@@ -140,7 +140,7 @@ def euler_step(f, t, y, h):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex01_euler_step", "points": 2}
-euler_step = ex.euler_step.check(euler_step)
+euler_step = ex.euler_step.check()
 
 # %% [markdown]
 # ### Exercise 1.2 — Euler's method on a time grid
@@ -159,7 +159,7 @@ def euler_solve(f, y0, t):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex01_euler_solve", "points": 2}
-euler_solve = ex.euler_solve.check(euler_solve)
+euler_solve = ex.euler_solve.check()
 
 # %% [markdown]
 # Now Euler on Lotka–Volterra with $h = 0.01$ (5,000 steps), next to the reference:
@@ -269,7 +269,7 @@ def rk4_step(f, t, y, h):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex01_rk4_step", "points": 3}
-rk4_step = ex.rk4_step.check(rk4_step)
+rk4_step = ex.rk4_step.check()
 
 # %% [markdown]
 # Your `rk4_step` and the library's `"rk4"` method are the same numbers (the library drives a
@@ -307,7 +307,7 @@ def convergence_order(step_sizes, errors):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex01_convergence_order", "points": 2}
-convergence_order = ex.convergence_order.check(convergence_order)
+convergence_order = ex.convergence_order.check()
 
 # %%
 t_short = np.array([0.0, 10.0])

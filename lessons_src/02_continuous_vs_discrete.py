@@ -121,7 +121,7 @@ def residual_stack(f, h0, t_end, n_blocks):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex02_residual_stack", "points": 2}
-residual_stack = ex.residual_stack.check(residual_stack)
+residual_stack = ex.residual_stack.check()
 
 # %% [markdown]
 # ## 2. The spiral: the flow against "ResNet" steps
@@ -214,7 +214,7 @@ def euler_growth(dt, decay, frequency):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex02_euler_growth", "points": 1}
-euler_growth = ex.euler_growth.check(euler_growth)
+euler_growth = ex.euler_growth.check()
 
 # %% [markdown]
 # **Check.** The formula against the growth measured on the residual stacks above, and the step
@@ -377,7 +377,7 @@ def reconstruction_error(func, y0, t_end, method, step_size):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex02_reconstruction_error", "points": 2}
-reconstruction_error = ex.reconstruction_error.check(reconstruction_error)
+reconstruction_error = ex.reconstruction_error.check()
 
 # %% [markdown]
 # **Check.** The reconstruction error on the spiral for fixed-step methods and for dopri5 at

@@ -83,7 +83,7 @@ def odefunc_forward(t, h, linear1, linear2):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex03_odefunc_forward", "points": 2}
-odefunc_forward = ex.odefunc_forward.check(odefunc_forward)
+odefunc_forward = ex.odefunc_forward.check()
 
 # %% [markdown]
 # **Check.** Your function against `ODEFunc` itself, on a batch of three states at two times:
@@ -128,7 +128,7 @@ def rk4_step(func, t, h, dt):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex03_rk4_step", "points": 2}
-rk4_step = ex.rk4_step.check(rk4_step)
+rk4_step = ex.rk4_step.check()
 
 # %% [markdown]
 # **Check.** Gradients flow through the step: the derivative of a loss on the stepped state with
@@ -189,7 +189,7 @@ def neural_ode_forward(func, h0, t, n_sub):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex03_neural_ode_forward", "points": 3}
-neural_ode_forward = ex.neural_ode_forward.check(neural_ode_forward)
+neural_ode_forward = ex.neural_ode_forward.check()
 
 # %% [markdown]
 # **Check.** The course's `NeuralODE` module does the same with `method="rk4"` and a step size;

@@ -78,7 +78,7 @@ def growth_gradients(theta, h0, T):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex04_growth_gradients", "points": 2}
-growth_gradients = ex.growth_gradients.check(growth_gradients)
+growth_gradients = ex.growth_gradients.check()
 
 # %% [markdown]
 # **Code.** `utils.adjoint.odeint_adjoint` has the call of `odeint`; its forward solve keeps no
@@ -112,8 +112,9 @@ print(f"dL/dtheta: adjoint {growth.theta.grad.item():.8f}   closed form {exact_t
 # ### Exercise 4.2 (3 points)
 # Write `augmented_dynamics(func, t, h, a, params)` returning `(dh/dt, da/dt, dg/dt)`, where
 # `dg/dt` is a list with one tensor per parameter. The check runs a backward RK4 solve with your
-# function and compares the gradients it yields with autograd's (direct backprop through the same
-# solve). Hints: `ex.augmented_dynamics.hint()`, `ex.augmented_dynamics.solution()`.
+# function under `torch.no_grad()`, as `odeint_adjoint`'s backward pass does, and compares the
+# gradients it yields with the reference's. Hints: `ex.augmented_dynamics.hint()`,
+# `ex.augmented_dynamics.solution()`.
 
 # %% nbgrader={"grade": false, "solution": true, "grade_id": "ex04_augmented_dynamics-answer"}
 def augmented_dynamics(func, t, h, a, params):
@@ -131,7 +132,29 @@ def augmented_dynamics(func, t, h, a, params):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex04_augmented_dynamics", "points": 3}
-augmented_dynamics = ex.augmented_dynamics.check(augmented_dynamics)
+augmented_dynamics = ex.augmented_dynamics.check()
+
+# %% [markdown]
+# Now put `augmented_dynamics` to work (yours if it passed, else the reference): a backward RK4
+# solve of the augmented system, under `torch.no_grad()` as in a real backward pass, gives the
+# gradients of $L = \tfrac12\lVert h(1)\rVert^2$ for a small MLP. Direct backpropagation through
+# the forward RK4 solve gives them too; the two agree up to the solver's discretisation error.
+
+# %%
+torch.manual_seed(0)
+small = ODEFunc(2, hidden=8).double()
+start = torch.tensor([[0.5, -1.0]], dtype=torch.float64)
+with torch.no_grad():
+    by_adjoint = ex.adjoint_gradients(augmented_dynamics, small, start, 1.0, n_steps=50)
+small.zero_grad(set_to_none=True)
+leaf = start.clone().requires_grad_(True)
+end = odeint(small, leaf, torch.tensor([0.0, 1.0], dtype=torch.float64), method="rk4", step_size=0.02)
+(end[-1].pow(2).sum() / 2).backward()
+by_backprop = [leaf.grad] + [p.grad for p in small.parameters()]
+gap = max(float((a - b).abs().max()) for a, b in zip(by_adjoint, by_backprop, strict=True))
+print(f"dL/dh0 by your adjoint dynamics: {by_adjoint[0].numpy().round(6)}")
+print(f"dL/dh0 by direct backprop:       {by_backprop[0].numpy().round(6)}")
+print(f"largest difference over all {len(by_adjoint)} gradient tensors: {gap:.1e}")
 
 # %% [markdown]
 # The library version (`utils.adjoint.augmented_dynamics`) is the same computation on a named

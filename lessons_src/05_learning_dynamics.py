@@ -136,7 +136,7 @@ def training_step(func, optimizer, y0, t, y_true):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex05_training_step", "points": 3}
-training_step = ex.training_step.check(training_step)
+training_step = ex.training_step.check()
 
 # %% [markdown]
 # ## 3. Mini-batches of short time windows
@@ -245,7 +245,7 @@ def rollout_errors(y_pred, y_true):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex05_rollout_errors", "points": 2}
-rollout_errors = ex.rollout_errors.check(rollout_errors)
+rollout_errors = ex.rollout_errors.check()
 
 # %%
 t_test = np.linspace(0.0, 10.0, 200)

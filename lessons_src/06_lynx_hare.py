@@ -120,7 +120,7 @@ def lotka_volterra_log(log_rates, state):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex06_lotka_volterra_log", "points": 3}
-lotka_volterra_log = ex.lotka_volterra_log.check(lotka_volterra_log)
+lotka_volterra_log = ex.lotka_volterra_log.check()
 
 # %% [markdown]
 # Three small modules wrap the dynamics: `LotkaVolterraODE` (four log-rates), `FittedTrajectory`

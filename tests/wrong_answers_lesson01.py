@@ -68,3 +68,55 @@ WRONG = {
     "ex01_rk4_step": [rk4_step_equal_weights, rk4_step_k3_from_k1],
     "ex01_convergence_order": [convergence_order_unlogged, convergence_order_two_points_reversed],
 }
+
+
+# -- written as learners wrote them (issue: exercise verdicts) -------------------------------
+
+
+def euler_step_in_place(f, t, y, h):
+    y += h * f(t, y)  # changes the caller's array
+    return y
+
+
+def euler_solve_index_as_time(f, y0, t):
+    ys = [np.asarray(y0, dtype=float)]
+    for n in range(len(t) - 1):
+        ys.append(ys[-1] + (t[n + 1] - t[n]) * f(n, ys[-1]))  # the loop index is not the time
+    return np.stack(ys)
+
+
+def euler_solve_next_time(f, y0, t):
+    ys = [np.asarray(y0, dtype=float)]
+    for n in range(len(t) - 1):
+        ys.append(ys[-1] + (t[n + 1] - t[n]) * f(t[n + 1], ys[-1]))
+    return np.stack(ys)
+
+
+def euler_solve_constant_step(f, y0, t):
+    h = t[1] - t[0]  # assumes an even grid
+    ys = [np.asarray(y0, dtype=float)]
+    for n in range(len(t) - 1):
+        ys.append(ys[-1] + h * f(t[n], ys[-1]))
+    return np.stack(ys)
+
+
+def euler_solve_returns_list(f, y0, t):
+    ys = [np.asarray(y0, dtype=float)]
+    for n in range(len(t) - 1):
+        ys.append(ys[-1] + (t[n + 1] - t[n]) * f(t[n], ys[-1]))
+    return ys
+
+
+def rk4_step_in_place(f, t, y, h):
+    k1 = f(t, y)
+    k2 = f(t + h / 2, y + h / 2 * k1)
+    k3 = f(t + h / 2, y + h / 2 * k2)
+    k4 = f(t + h, y + h * k3)
+    y += h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return y
+
+
+WRONG["ex01_euler_step"].append(euler_step_in_place)
+WRONG["ex01_euler_solve"] += [euler_solve_index_as_time, euler_solve_next_time,
+                              euler_solve_constant_step, euler_solve_returns_list]
+WRONG["ex01_rk4_step"].append(rk4_step_in_place)

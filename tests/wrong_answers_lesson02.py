@@ -86,3 +86,17 @@ WRONG = {
         reconstruction_forward_only, reconstruction_forward_twice, reconstruction_negated_field,
     ],
 }
+
+
+# -- written as learners wrote them (issue: exercise verdicts) -------------------------------
+
+
+def stack_in_place(f, h0, t_end, n_blocks):
+    dt = t_end / n_blocks
+    h = h0
+    for n in range(n_blocks):
+        h += dt * f(n * dt, h)  # h is h0: this changes the caller's array
+    return h
+
+
+WRONG["ex02_residual_stack"].append(stack_in_place)

@@ -60,3 +60,26 @@ WRONG = {
         dynamics_without_adjoint,
     ],
 }
+
+
+# -- written as learners wrote them (issue: exercise verdicts) -------------------------------
+
+
+def dynamics_without_enable_grad(func, t, h, a, params):
+    h = h.detach().requires_grad_(True)  # under no_grad, f will not track h
+    f = func(t, h)
+    vjp_h, *vjp_params = torch.autograd.grad(f, (h, *params), grad_outputs=a, allow_unused=True)
+    return f.detach(), -vjp_h, [-v for v in vjp_params]
+
+
+def dynamics_pass(func, t, h, a, params):
+    pass
+
+
+def dynamics_dg_as_one_tensor(func, t, h, a, params):
+    f, vjp_h, vjp_params = _vjps(func, t, h, a, params)
+    return f, -vjp_h, -torch.cat([v.reshape(-1) for v in vjp_params])  # one flat tensor
+
+
+WRONG["ex04_augmented_dynamics"] += [dynamics_without_enable_grad, dynamics_pass,
+                                     dynamics_dg_as_one_tensor]

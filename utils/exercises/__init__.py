@@ -1,18 +1,24 @@
-"""Graded exercises: the mechanism (:mod:`.core`) and one module per lesson (``lessonNN``).
+"""Graded exercises: the mechanism (:mod:`.core`, :mod:`.judge`), one module of cases per lesson
+(``lessonNN``) and the reference solutions (:mod:`.solutions`).
 
-``registry()`` finds every ``Exercise`` of every ``lessonNN`` module, for tests and grading.
+``registry()`` finds every ``Exercise`` of every ``lessonNN`` module, for tests and grading;
+``self_check("lesson01")`` judges a learner's current answers the way the grader will.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 
-from .core import NOT_ATTEMPTED, PASSED, WRONG, Case, CheckResult, Exercise
+from .core import Case, CheckResult, Exercise, ReferenceWithheld, Status
+
+PASSED, NOT_ATTEMPTED, WRONG = Status.PASSED, Status.NOT_ATTEMPTED, Status.WRONG
 
 __all__ = [
-    "Case", "CheckResult", "Exercise", "PASSED", "NOT_ATTEMPTED", "WRONG",
-    "lesson_modules", "registry",
+    "Case", "CheckResult", "Exercise", "ReferenceWithheld", "Status",
+    "PASSED", "NOT_ATTEMPTED", "WRONG", "lesson_modules", "registry", "lesson_exercises",
+    "self_check",
 ]
 
 
@@ -20,6 +26,15 @@ def lesson_modules() -> dict[str, object]:
     """{'lesson01': module, ...} for every ``utils/exercises/lessonNN.py``, in lesson order."""
     names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("lesson"))
     return {name: importlib.import_module(f"{__name__}.{name}") for name in names}
+
+
+def lesson_exercises(lesson: str) -> list[Exercise]:
+    """The exercises of one lesson (``"lesson01"`` or ``"01"``), in the order they appear."""
+    name = lesson if lesson.startswith("lesson") else f"lesson{lesson}"
+    modules = lesson_modules()
+    if name not in modules:
+        raise ValueError(f"no lesson {lesson!r}: known lessons are {', '.join(modules)}")
+    return [v for v in vars(modules[name]).values() if isinstance(v, Exercise)]
 
 
 def registry() -> dict[str, Exercise]:
@@ -32,3 +47,39 @@ def registry() -> dict[str, Exercise]:
                     raise ValueError(f"two exercises share the id {value.id!r}")
                 found[value.id] = value
     return found
+
+
+def self_check(lesson: str, namespace: dict | None = None, *, quiet: bool = False
+               ) -> list[CheckResult]:
+    """Judge every exercise of ``lesson`` on the learner's current answers, as the grader will.
+
+    ``namespace`` holds the learner's definitions (default: the calling notebook's globals).
+    Runs the visible and the hidden cases; a hidden case that fails is named, its values are not
+    shown. Prints one line per exercise (unless ``quiet``) and returns the results.
+    """
+    if namespace is None:
+        namespace = sys._getframe(1).f_globals
+    from .judge import UNDEFINED
+
+    results = []
+    for exercise in lesson_exercises(lesson):
+        answer = namespace.get(exercise.answer_name, UNDEFINED)
+        try:
+            is_reference = answer is exercise.reference
+        except ReferenceWithheld:
+            is_reference = False
+        if is_reference:  # the check cell fell back to the reference: the learner's did not pass
+            result = CheckResult(exercise.id, Status.WRONG, "your answer did not pass its check "
+                                 "cell; the notebook is using the course's reference.", 0.0,
+                                 exercise.points)
+        else:
+            result = exercise.evaluate(answer, hidden=True)
+        results.append(result)
+    if not quiet:
+        total = sum(r.points for r in results)
+        print(f"Self-check of {lesson}: {total:g} of {sum(r.max_points for r in results):g} points")
+        for exercise, r in zip(lesson_exercises(lesson), results, strict=True):
+            mark = {Status.PASSED: "passed", Status.NOT_ATTEMPTED: "not attempted"}.get(
+                r.status, "not yet right")
+            print(f"  [{mark}] {exercise.title}" + ("" if r.passed else f": {r.message}"))
+    return results

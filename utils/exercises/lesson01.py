@@ -1,4 +1,9 @@
-"""Exercises of Lesson 01 (ODE basics): Euler's method, RK4, and the measured convergence order."""
+"""Exercises of Lesson 01 (ODE basics): Euler's method, RK4, and the measured convergence order.
+
+The cases are built against the plausible wrong answers: time-dependent right-hand sides (an
+answer that ignores or shifts ``t`` fails), uneven and backward time grids (a constant step or the
+loop index as the time fails), batches and float32 states (wrong shapes or dtypes fail).
+"""
 
 from __future__ import annotations
 
@@ -8,41 +13,6 @@ from ..systems import LotkaVolterra
 from .core import Case, Exercise
 
 __all__ = ["euler_step", "euler_solve", "rk4_step", "convergence_order"]
-
-
-# -- reference solutions (what `ex.<name>.solution()` prints) ---------------------------------
-
-
-def _euler_step(f, t, y, h):
-    """One Euler step: follow the slope at the start for a time h."""
-    return y + h * f(t, y)
-
-
-def _euler_solve(f, y0, t):
-    """Euler's method on the grid t (evenly spaced): returns ys of shape (len(t), *y0.shape)."""
-    ys = [np.asarray(y0, dtype=float)]
-    for n in range(len(t) - 1):
-        h = t[n + 1] - t[n]
-        ys.append(_euler_step(f, t[n], ys[-1], h))
-    return np.stack(ys)
-
-
-def _rk4_step(f, t, y, h):
-    """One classical Runge–Kutta step: four slopes, weighted 1/6, 1/3, 1/3, 1/6."""
-    k1 = f(t, y)
-    k2 = f(t + h / 2, y + h / 2 * k1)
-    k3 = f(t + h / 2, y + h / 2 * k2)
-    k4 = f(t + h, y + h * k3)
-    return y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-
-
-def _convergence_order(step_sizes, errors):
-    """Slope of the least-squares line through (log h, log error): the empirical order."""
-    slope, _intercept = np.polyfit(np.log(step_sizes), np.log(errors), 1)
-    return slope
-
-
-# -- cases ------------------------------------------------------------------------------------
 
 _LV = LotkaVolterra()
 
@@ -55,81 +25,107 @@ def _time_dependent(t, y):
     return np.cos(t) * y + t
 
 
-def _case(name, reference, *args):
-    """A case whose expected result is the reference's on the same arguments."""
-    return Case(name, reference(*args), args=args)
+def _growing_in_time(t, y):
+    """dy/dt = t y: the slope depends on which time the answer passes."""
+    return t * y
 
 
-def _step_cases(reference):
-    one, y_2, y_lv = np.array([1.0]), np.array([1.0, -2.0]), np.array([10.0, 5.0])
+def _step_cases():
     return [
-        _case("dy/dt = -y from y=[1.0] at t=0, h=0.1", reference, _decay, 0.0, one, 0.1),
-        _case("dy/dt = cos(t) y + t from y=[1, -2] at t=0.7, h=0.25 (uses t)", reference,
-              _time_dependent, 0.7, y_2, 0.25),
-        _case("Lotka–Volterra from (10, 5), h=0.01", reference, _LV, 0.0, y_lv, 0.01),
-        _case("backwards in time: dy/dt = -y from y=[1.0] at t=1, h=-0.5", reference,
-              _decay, 1.0, one, -0.5),
+        Case("dy/dt = -y from y=[1.0] at t=0, h=0.1", args=(_decay, 0.0, np.array([1.0]), 0.1)),
+        Case("dy/dt = cos(t) y + t from y=[1, -2] at t=0.7, h=0.25 (uses t)",
+             args=(_time_dependent, 0.7, np.array([1.0, -2.0]), 0.25)),
+        Case("Lotka–Volterra from (10, 5), h=0.01", args=(_LV, 0.0, np.array([10.0, 5.0]), 0.01)),
+        Case("backwards in time: dy/dt = t y from y=[1.0] at t=1, h=-0.5",
+             args=(_growing_in_time, 1.0, np.array([1.0]), -0.5)),
     ]
 
 
-def _euler_solve_cases():
+def _step_hidden_cases():
     return [
-        _case("dy/dt = -y from [1.0] on linspace(0, 1, 11)", _euler_solve,
-              _decay, np.array([1.0]), np.linspace(0.0, 1.0, 11)),
-        _case("Lotka–Volterra from (10, 5) on linspace(0, 2, 201)", _euler_solve,
-              _LV, np.array([10.0, 5.0]), np.linspace(0.0, 2.0, 201)),
+        Case("a batch of two Lotka–Volterra states", args=(_LV, 0.0, np.array([[10.0, 5.0],
+                                                                           [2.0, 1.0]]), 0.1)),
+        Case("float32 state, dy/dt = cos(t) y + t at t=2, h=0.3",
+             args=(_time_dependent, 2.0, np.array([0.5, 1.5], dtype=np.float32), 0.3),
+             rtol=1e-5, atol=1e-6),
+        Case("dy/dt = t y from y=[2.0] at t=-1.5, h=0.2", args=(_growing_in_time, -1.5,
+                                                                 np.array([2.0]), 0.2)),
+    ]
+
+
+def _solve_cases():
+    return [
+        Case("dy/dt = -y from [1.0] on linspace(0, 1, 11)",
+             args=(_decay, np.array([1.0]), np.linspace(0.0, 1.0, 11))),
+        Case("dy/dt = t y (uses t) on the uneven grid [0, 0.1, 0.3, 0.35, 1.0]",
+             args=(_growing_in_time, np.array([1.0]), np.array([0.0, 0.1, 0.3, 0.35, 1.0])),
+             why="each step must use its own size t[n+1] - t[n] and the time t[n]"),
+        Case("Lotka–Volterra from (10, 5) on linspace(0, 2, 201)",
+             args=(_LV, np.array([10.0, 5.0]), np.linspace(0.0, 2.0, 201))),
+    ]
+
+
+def _solve_hidden_cases():
+    return [
+        Case("dy/dt = cos(t) y + t, two components, uneven grid starting at t=0.5",
+             args=(_time_dependent, np.array([1.0, -1.0]), np.array([0.5, 0.6, 0.9, 1.0, 1.7]))),
+        Case("backwards in time: dy/dt = t y on [2, 1.5, 1.2, 0]",
+             args=(_growing_in_time, np.array([0.5]), np.array([2.0, 1.5, 1.2, 0.0]))),
+        Case("a single time point: only y0", args=(_decay, np.array([3.0, 4.0]), np.array([0.0]))),
     ]
 
 
 def _order_cases():
     h = np.array([0.1, 0.05, 0.025, 0.0125])
     return [
-        Case("errors = 3 h (first order)", 1.0, args=(h, 3 * h)),
-        Case("errors = 0.5 h^4 (fourth order)", 4.0, args=(h, 0.5 * h**4)),
-        _case("errors = 2 h^2 (1 + 0.1 h), not an exact power", _convergence_order,
-              h, 2 * h**2 * (1 + 0.1 * h)),
+        Case("errors = 3 h (first order)", args=(h, 3 * h)),
+        Case("errors = 0.5 h^4 (fourth order)", args=(h, 0.5 * h**4)),
+        Case("errors = 2 h^2 (1 + 0.1 h), not an exact power", args=(h, 2 * h**2 * (1 + 0.1 * h))),
     ]
 
 
 def _order_hidden_cases():
     h = np.array([0.2, 0.1, 0.05])
-    return [Case("three points, errors = h^3", 3.0, args=(h, h**3))]
+    return [
+        Case("three points, errors = 5 h^3 (1 + h)", args=(h, 5 * h**3 * (1 + h))),
+        Case("unevenly spaced step sizes, errors = h^1.5",
+             args=(np.array([0.3, 0.2, 0.01]), np.array([0.3, 0.2, 0.01]) ** 1.5)),
+    ]
 
-
-# -- the exercises ----------------------------------------------------------------------------
 
 euler_step = Exercise(
     id="ex01_euler_step",
     title="Exercise 1.1: one Euler step",
     points=2,
-    reference=_euler_step,
-    cases=lambda: _step_cases(_euler_step),
-    hidden_cases=lambda: [
-        _case("a batch of two states", _euler_step,
-              _LV, 0.0, np.array([[10.0, 5.0], [2.0, 1.0]]), 0.1),
-    ],
+    reference="lesson01.euler_step",
+    cases=_step_cases,
+    hidden_cases=_step_hidden_cases,
     hint_text="""
 Euler follows the slope at the start of the step:  y_next = y + h * f(t, y).
-Call f with the time first and the state second, exactly as given.""",
+Call f with the time first and the state second, exactly as given. Return a new array
+(y + ...), don't change y in place (y += ... would change the caller's array).""",
 )
 
 euler_solve = Exercise(
     id="ex01_euler_solve",
     title="Exercise 1.2: Euler's method on a time grid",
     points=2,
-    reference=_euler_solve,
-    cases=_euler_solve_cases,
+    reference="lesson01.euler_solve",
+    cases=_solve_cases,
+    hidden_cases=_solve_hidden_cases,
     hint_text="""
 Start a list with y0. For every n, take one euler_step from (t[n], ys[-1]) with
-h = t[n+1] - t[n] and append the result. Return np.stack(ys): shape (len(t), *y0.shape).""",
+h = t[n+1] - t[n] (the grid need not be even) and append the result.
+Return np.stack(ys): an array of shape (len(t), *y0.shape), not a list.""",
 )
 
 rk4_step = Exercise(
     id="ex01_rk4_step",
     title="Exercise 1.3: one Runge–Kutta 4 step",
     points=3,
-    reference=_rk4_step,
-    cases=lambda: _step_cases(_rk4_step),
+    reference="lesson01.rk4_step",
+    cases=_step_cases,
+    hidden_cases=_step_hidden_cases,
     hint_text="""
 k1 = f(t, y);  k2 = f(t + h/2, y + h/2 k1);  k3 = f(t + h/2, y + h/2 k2);  k4 = f(t + h, y + h k3)
 y_next = y + h/6 (k1 + 2 k2 + 2 k3 + k4)""",
@@ -139,7 +135,7 @@ convergence_order = Exercise(
     id="ex01_convergence_order",
     title="Exercise 1.4: measure a convergence order",
     points=2,
-    reference=_convergence_order,
+    reference="lesson01.convergence_order",
     cases=_order_cases,
     hidden_cases=_order_hidden_cases,
     hint_text="""

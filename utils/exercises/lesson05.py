@@ -6,36 +6,13 @@ import numpy as np
 import torch
 
 from ..models import ODEFunc
-from ..solvers import odeint
 from ..systems import DampedOscillator
 from .core import Case, Exercise
 
 __all__ = ["training_step", "rollout_errors"]
 
 
-# -- reference solutions (what `ex.<name>.solution()` prints) ---------------------------------
-
-
-def _training_step(func, optimizer, y0, t, y_true):
-    """One gradient step: solve forward, compare with the data, backpropagate, update."""
-    optimizer.zero_grad()  # gradients add up in .grad: clear the previous step's
-    y_pred = odeint(func, y0, t, method="rk4")  # (len(t), batch, dim)
-    loss = (y_pred - y_true).pow(2).mean()
-    loss.backward()  # d loss / d parameters, through every solver operation
-    optimizer.step()
-    return loss.item()
-
-
-def _rollout_errors(y_pred, y_true):
-    """(MSE, max error, final error) of a rollout; the error is the distance in state space."""
-    error = np.linalg.norm(y_pred - y_true, axis=-1)  # (n_times,)
-    return float(np.mean(error**2)), float(np.max(error)), float(error[-1])
-
-
-# -- cases ------------------------------------------------------------------------------------
-
-
-def _two_steps(answer, *, optimizer_name, batch):
+def _two_steps(answer, optimizer_name, batch):
     """Call ``answer`` twice on a fresh seeded model; return both losses and the parameters after.
 
     Two calls catch a missing ``zero_grad`` (the second step would use summed gradients).
@@ -53,45 +30,41 @@ def _two_steps(answer, *, optimizer_name, batch):
     first = answer(func, optimizer, y0, t, y_true)
     second = answer(func, optimizer, y0, t, y_true)
     params = torch.cat([p.detach().reshape(-1) for p in func.parameters()])
-    return (float(first), float(second), params)
+    return (first, second, params)
 
 
-def _training_step_cases():
-    cases = []
-    for optimizer_name, batch in (("sgd", 4), ("adam", 3)):
-        name = (f"two steps, {optimizer_name.upper()}, batch of {batch} oscillator windows: "
-                "(loss 1, loss 2, parameters after)")
-        expected = _two_steps(_training_step, optimizer_name=optimizer_name, batch=batch)
-        cases.append(Case(
-            name, expected,
-            call=lambda ans, o=optimizer_name, b=batch: _two_steps(ans, optimizer_name=o, batch=b),
-            rtol=1e-6, atol=1e-9,
-        ))
-    return cases
+def _step_case(optimizer_name, batch):
+    return Case(f"two steps, {optimizer_name.upper()}, batch of {batch} oscillator windows: "
+                "(loss 1, loss 2, parameters after)", args=(optimizer_name, batch),
+                call=_two_steps, may_change=(0, 1), rtol=1e-6, atol=1e-9)
 
 
 def _rollout_cases():
     t = np.linspace(0.0, 2.0, 5)
     true = np.stack((np.cos(t), -np.sin(t)), axis=-1)
-    shifted = true + np.array([0.03, -0.04])  # constant error of length 0.05
-    growing = true + np.outer(t, [0.0, 0.1])  # error 0.1 t: largest at the end
     early = true.copy()
     early[1] += np.array([0.3, 0.4])  # one bad point in the middle: max != final
     return [
-        Case("constant offset (0.03, -0.04)", _rollout_errors(shifted, true), args=(shifted, true)),
-        Case("error growing like 0.1 t", _rollout_errors(growing, true), args=(growing, true)),
-        Case("one bad point at t=0.5", _rollout_errors(early, true), args=(early, true)),
+        Case("constant offset (0.03, -0.04)", args=(true + np.array([0.03, -0.04]), true)),
+        Case("error growing like 0.1 t", args=(true + np.outer(t, [0.0, 0.1]), true)),
+        Case("one bad point at t=0.5", args=(early, true)),
     ]
 
 
-# -- the exercises ----------------------------------------------------------------------------
+def _rollout_hidden_cases():
+    t = np.linspace(0.0, 1.0, 7)
+    true = np.stack((np.sin(t), np.cos(t), t), axis=-1)
+    return [Case("three components, error growing like t^2",
+                 args=(true + np.outer(t**2, [0.1, -0.2, 0.05]), true))]
+
 
 training_step = Exercise(
     id="ex05_training_step",
     title="Exercise 5.1: one training step",
     points=3,
-    reference=_training_step,
-    cases=_training_step_cases,
+    reference="lesson05.training_step",
+    cases=lambda: [_step_case("sgd", 4), _step_case("adam", 3)],
+    hidden_cases=lambda: [_step_case("sgd", 2)],
     hint_text="""
 Four moves, in this order:
   optimizer.zero_grad()                               # forget the last step's gradients
@@ -105,8 +78,9 @@ rollout_errors = Exercise(
     id="ex05_rollout_errors",
     title="Exercise 5.2: how far off is a rollout?",
     points=2,
-    reference=_rollout_errors,
+    reference="lesson05.rollout_errors",
     cases=_rollout_cases,
+    hidden_cases=_rollout_hidden_cases,
     hint_text="""
 error = np.linalg.norm(y_pred - y_true, axis=-1)   # distance in state space at each time
 MSE = mean of error**2, max error = largest error, final error = error at the last time.

@@ -1,0 +1,650 @@
+"""The one judge of every exercise: run an answer on a case, then decide the verdict.
+
+Judging is split in two so that the learner's code and the expected values never need to meet:
+
+1. :func:`run_case` runs the learner's answer on one :class:`Case`, in the learner's kernel (or
+   the grader's sandbox). Every call gets fresh deep copies of the case's inputs; afterwards the
+   inputs the answer saw are compared with copies taken before the call, so an answer that changes
+   an argument in place is caught. What comes back is an :class:`Outcome`: plain data (numbers,
+   arrays, a description of the result's type, dtype, shape and whether it requires grad, or the
+   error with the learner's own line). It never raises.
+2. :func:`judge` compares those outcomes with the expected ones (:func:`expected_outcomes`: the
+   reference run through the same :func:`run_case`, or a closed form) and returns one
+   :class:`CheckResult`. The check cells (:meth:`Exercise.check`) and the grader both use it.
+
+The contract an answer must meet is read off the reference's outcome on the same case: the same
+kind of result (a NumPy array, a tensor, a tuple ...), dtype, shape and values (``numpy.allclose``
+with the case's tolerances), no NaN or inf, and, if the reference's result requires grad, the
+answer's does too (later cells differentiate through it).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import enum
+import inspect
+import io
+import linecache
+import math
+import os
+import random
+import traceback
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "Status", "Case", "CheckResult", "Value", "Outcome", "describe", "run_case",
+    "expected_outcomes", "judge", "case_problem", "FROM_REFERENCE", "WITHHELD",
+]
+
+
+class Status(enum.StrEnum):
+    """The verdict on an exercise. A ``str``, so ``Status.PASSED == "passed"``."""
+
+    PASSED = "passed"
+    NOT_ATTEMPTED = "not attempted"
+    WRONG = "wrong"
+
+
+class _Marker:
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+FROM_REFERENCE = _Marker("FROM_REFERENCE")  #: expected = the reference's result on the same inputs
+WITHHELD = _Marker("WITHHELD")  #: expected value removed before learner code runs (grader)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test of an answer.
+
+    Attributes:
+        name: what the case is, in words the learner understands ("dy/dt = -y, y=1, h=0.1").
+        expected: the correct result, when a closed form is known; by default (``FROM_REFERENCE``)
+            the reference's result on fresh copies of the same inputs.
+        args: the inputs. Direct cases call ``answer(*args)``.
+        call: a harness for answers that are used inside something else (a solver, a training
+            step): ``call(answer, *args) -> result``, so the answer is checked where the lesson
+            uses it.
+        rtol, atol: tolerances of the comparison (``numpy.allclose`` semantics).
+        no_grad: run the call under ``torch.no_grad()``, as an adjoint's backward pass does.
+        why: one sentence on what the case guards, added to the message when it fails.
+        may_change: positions of the answer's arguments it is meant to change in place (a model
+            that an optimizer step updates); every other argument must come back unchanged.
+        hidden: set by :meth:`Exercise.case_list` on the grader's hidden cases; their messages
+            never show values.
+    """
+
+    name: str
+    expected: Any = FROM_REFERENCE
+    args: tuple = ()
+    call: Callable[..., Any] | None = None
+    rtol: float = 1e-6
+    atol: float = 1e-8
+    no_grad: bool = False
+    why: str = ""
+    may_change: tuple[int, ...] = ()
+    hidden: bool = False
+
+    def without_expected(self) -> Case:
+        """The same case with its expected value removed: what may go near learner code."""
+        return replace(self, expected=WITHHELD)
+
+    @property
+    def label(self) -> str:
+        return f"{'hidden case' if self.hidden else 'case'} '{self.name}'"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on one answer."""
+
+    exercise_id: str
+    status: Status
+    message: str
+    points: float
+    max_points: float
+
+    @property
+    def passed(self) -> bool:
+        return self.status == Status.PASSED
+
+
+# -- results as plain data --------------------------------------------------------------------
+
+MAX_ARRAY_BYTES = 16 * 2**20  # a result array larger than this is not checked (nor sent out)
+_MAX_DEPTH = 6
+_MAX_ITEMS = 1000
+_KINDS = {"ndarray", "tensor", "number", "bool", "list", "tuple", "dict", "none", "other"}
+_KIND_WORDS = {
+    "ndarray": "a NumPy array", "tensor": "a torch tensor", "number": "a number",
+    "bool": "a bool", "list": "a list", "tuple": "a tuple", "dict": "a dict", "none": "None",
+}
+
+
+@dataclass(frozen=True)
+class Value:
+    """A description of one result, as plain data (no learner objects survive in it).
+
+    ``kind`` is one of ndarray, tensor, number, bool, list, tuple, dict, none, other; arrays and
+    tensors keep ``dtype`` (e.g. ``float32``), ``shape``, ``data`` (a NumPy copy) and
+    ``requires_grad``; lists and tuples keep ``items``; ``text`` says what an "other" was.
+    """
+
+    kind: str
+    dtype: str = ""
+    shape: tuple = ()
+    data: np.ndarray | None = None
+    requires_grad: bool = False
+    items: tuple = ()
+    text: str = ""
+
+    @property
+    def words(self) -> str:
+        """'a torch tensor of shape (3, 2), float32', 'a list of 2 items', 'None' ..."""
+        if self.kind in ("ndarray", "tensor"):
+            return f"{_KIND_WORDS[self.kind]} of shape {self.shape}, {self.dtype}"
+        if self.kind in ("list", "tuple"):
+            return f"{_KIND_WORDS[self.kind]} of {len(self.items)} items"
+        if self.kind == "number":
+            return f"the number {_fmt(self.data)}"
+        if self.kind == "other":
+            return self.text
+        return _KIND_WORDS[self.kind]
+
+    # JSON, for values that cross a process or sandbox boundary
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {"kind": self.kind}
+        if self.kind in ("ndarray", "tensor", "number", "bool"):
+            out.update(dtype=self.dtype, shape=list(self.shape), requires_grad=self.requires_grad)
+            if self.data is not None:
+                buffer = io.BytesIO()
+                np.save(buffer, self.data, allow_pickle=False)
+                out["npy"] = base64.b64encode(buffer.getvalue()).decode("ascii")
+        if self.kind in ("list", "tuple"):
+            out["items"] = [v.to_json() for v in self.items]
+        if self.text:
+            out["text"] = self.text[:300]
+        return out
+
+    @classmethod
+    def from_json(cls, data, depth: int = 0) -> Value:
+        """Parse what :meth:`to_json` wrote; raises ValueError on anything else (no pickle)."""
+        if not isinstance(data, dict) or data.get("kind") not in _KINDS or depth > _MAX_DEPTH:
+            raise ValueError(f"not a result description: {str(data)[:100]}")
+        kind = data["kind"]
+        text = str(data.get("text", ""))[:300]
+        if kind in ("list", "tuple"):
+            items = data.get("items")
+            if not isinstance(items, list) or len(items) > _MAX_ITEMS:
+                raise ValueError("a list result without a valid 'items' list")
+            return cls(kind, items=tuple(cls.from_json(v, depth + 1) for v in items), text=text)
+        if kind in ("ndarray", "tensor", "number", "bool"):
+            array = None
+            if "npy" in data:
+                raw = data["npy"]
+                if not isinstance(raw, str) or len(raw) > MAX_ARRAY_BYTES * 4 // 3 + 1024:
+                    raise ValueError("an array result that is not base64 text of a sane size")
+                try:
+                    array = np.load(io.BytesIO(base64.b64decode(raw, validate=True)),
+                                    allow_pickle=False)
+                except (ValueError, OSError, binascii.Error) as exc:
+                    raise ValueError(f"an unreadable array result ({exc})") from None
+                if array.dtype.kind not in "biufc":
+                    raise ValueError(f"an array result of dtype {array.dtype}")
+            shape = data.get("shape", [])
+            if not isinstance(shape, list) or not all(isinstance(n, int) for n in shape):
+                raise ValueError("an array result with a bad shape")
+            return cls(kind, dtype=str(data.get("dtype", ""))[:40], shape=tuple(shape), data=array,
+                       requires_grad=bool(data.get("requires_grad", False)), text=text)
+        return cls(kind, text=text)
+
+
+def describe(x, depth: int = 0) -> Value:
+    """A plain-data :class:`Value` for any result (the learner's or the reference's)."""
+    if x is None:
+        return Value("none")
+    if isinstance(x, torch.Tensor):
+        t = x.detach().cpu()
+        dtype = str(t.dtype).removeprefix("torch.")
+        if t.element_size() * t.nelement() > MAX_ARRAY_BYTES:
+            return Value("other", text=f"a tensor of {t.nelement()} numbers (too big to check)")
+        if t.dtype in (torch.bfloat16, torch.float16):
+            t = t.to(torch.float32)
+        return Value("tensor", dtype=dtype, shape=tuple(t.shape), data=t.numpy().copy(),
+                     requires_grad=bool(x.requires_grad))
+    if isinstance(x, (bool, np.bool_)):
+        return Value("bool", dtype="bool", data=np.asarray(bool(x)))
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        try:
+            data = np.asarray(float(x))
+        except OverflowError:
+            data = np.asarray(math.copysign(math.inf, x))
+        return Value("number", dtype=type(x).__name__, data=data)
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind not in "biufc":
+            return Value("other", text=f"a NumPy array of dtype {x.dtype} (not numbers)")
+        if x.nbytes > MAX_ARRAY_BYTES:
+            return Value("other", text=f"an array of {x.nbytes / 2**20:.0f} MB (too big to check)")
+        return Value("ndarray", dtype=str(x.dtype), shape=x.shape, data=x.copy())
+    if isinstance(x, (list, tuple)):
+        kind = "list" if isinstance(x, list) else "tuple"
+        if depth >= _MAX_DEPTH or len(x) > _MAX_ITEMS:
+            return Value("other", text=f"{_KIND_WORDS[kind]} too long or deep to check")
+        return Value(kind, items=tuple(describe(v, depth + 1) for v in x))
+    if isinstance(x, dict):
+        return Value("dict", text="a dict")
+    name = type(x).__name__
+    try:
+        shown = repr(x)
+    except Exception:  # a learner's object whose repr fails
+        shown = "?"
+    return Value("other", text=f"an object of type {name} ({shown[:80]})")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run of an answer on one case produced, as plain data.
+
+    ``status`` is ``returned`` (``value`` holds the result), ``raised`` (``error`` says what, at
+    the learner's own line), ``not attempted`` (the stub's ``NotImplementedError``), ``undefined``,
+    ``not callable`` or ``checker failed`` (the harness could not use what the answer returned:
+    ``last_return`` says what that was). ``mutated`` names the arguments changed in place.
+    """
+
+    case: str
+    status: str
+    value: Value | None = None
+    error: str = ""
+    mutated: tuple[str, ...] = ()
+    last_return: Value | None = None
+
+    _STATUSES = ("returned", "raised", "not attempted", "undefined", "not callable",
+                 "checker failed")
+
+    def to_json(self) -> dict:
+        return {
+            "case": self.case[:300], "status": self.status, "error": self.error[:2000],
+            "mutated": list(self.mutated)[:20],
+            "value": None if self.value is None else self.value.to_json(),
+            "last_return": None if self.last_return is None else self.last_return.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data) -> Outcome:
+        """Parse what :meth:`to_json` wrote, defensively: ValueError on anything else."""
+        if not isinstance(data, dict) or data.get("status") not in cls._STATUSES:
+            raise ValueError(f"not an outcome: {str(data)[:100]}")
+        mutated = data.get("mutated", [])
+        if not isinstance(mutated, list):
+            raise ValueError("an outcome whose 'mutated' is not a list")
+
+        def value(key):
+            raw = data.get(key)
+            return None if raw is None else Value.from_json(raw)
+
+        return cls(str(data.get("case", ""))[:300], data["status"], value("value"),
+                   str(data.get("error", ""))[:2000], tuple(str(m)[:50] for m in mutated[:20]),
+                   value("last_return"))
+
+
+# -- running an answer -------------------------------------------------------------------------
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../utils
+_LIBRARY_DIRS = tuple(
+    {os.path.dirname(os.path.abspath(m.__file__)) for m in (os, np, torch)}
+    | {os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))}
+)
+
+
+class _AnswerRaised(Exception):
+    """Carries an exception raised inside the learner's function through a harness."""
+
+    def __init__(self, original: BaseException):
+        super().__init__(str(original))
+        self.original = original
+
+
+def _snapshot(x, depth: int = 0):
+    """A copy of the arrays/tensors inside ``x`` (for spotting in-place changes), or None."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().clone()
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, torch.nn.Module):
+        return {k: v.detach().clone() for k, v in x.state_dict().items()}
+    if isinstance(x, (list, tuple)) and depth < 3:
+        return type(x)(_snapshot(v, depth + 1) for v in x) if isinstance(x, tuple) else [
+            _snapshot(v, depth + 1) for v in x]
+    if isinstance(x, dict) and depth < 3:
+        return {k: _snapshot(v, depth + 1) for k, v in x.items()}
+    return None
+
+
+def _unchanged(before, x, depth: int = 0) -> bool:
+    if before is None:
+        return True
+    if isinstance(before, torch.Tensor):
+        if not isinstance(x, torch.Tensor) or x.shape != before.shape:
+            return False
+        now = x.detach()
+        return bool(torch.equal(now, before) or (
+            now.is_floating_point() and torch.equal(torch.isnan(now), torch.isnan(before))
+            and torch.equal(torch.nan_to_num(now), torch.nan_to_num(before))))
+    if isinstance(before, np.ndarray):
+        return (isinstance(x, np.ndarray) and x.shape == before.shape
+                and bool(np.array_equal(x, before, equal_nan=before.dtype.kind in "fc")))
+    if isinstance(before, dict) and isinstance(x, torch.nn.Module):
+        return _unchanged(before, {k: v for k, v in x.state_dict().items()}, depth)
+    if isinstance(before, dict):
+        return (isinstance(x, dict) and before.keys() == x.keys()
+                and all(_unchanged(before[k], x[k], depth + 1) for k in before))
+    if isinstance(before, (list, tuple)):
+        return (isinstance(x, (list, tuple)) and len(x) == len(before)
+                and all(_unchanged(b, v, depth + 1) for b, v in zip(before, x, strict=True)))
+    return True
+
+
+def _argument_names(function, count: int) -> list[str]:
+    try:
+        params = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return (names + [f"argument {i + 1}" for i in range(len(names), count)])[:count]
+
+
+class _Recorder:
+    """Calls the answer for a harness, noting in-place changes and the last value returned."""
+
+    def __init__(self, answer, may_change=()):
+        self.answer = answer
+        self.may_change = set(may_change)
+        self.mutated: list[str] = []
+        self.last_return = None
+        self.calls = 0
+        self.__name__ = getattr(answer, "__name__", "answer")
+
+    def __call__(self, *args, **kwargs):
+        before = [None if i in self.may_change else _snapshot(a) for i, a in enumerate(args)]
+        try:
+            result = self.answer(*args, **kwargs)
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise _AnswerRaised(exc) from exc
+        self.calls += 1
+        self.last_return = result
+        if not self.mutated:
+            names = _argument_names(self.answer, len(args))
+            self.mutated = [n for n, b, a in zip(names, before, args, strict=True)
+                            if not _unchanged(b, a)]
+        return result
+
+
+def _learner_frames(tb) -> list[traceback.FrameSummary]:
+    """The frames of a traceback that are the learner's code (not the course's, not libraries)."""
+    frames = traceback.extract_tb(tb)
+    return [f for f in frames
+            if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)
+            and not os.path.abspath(f.filename).startswith(_LIBRARY_DIRS)
+            and "site-packages" not in f.filename and not f.filename.startswith("<frozen")]
+
+
+def _explain(exc: BaseException) -> str:
+    """'ValueError: ... (line 3 of your `euler_step`: return y + h * f(t))'."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    if len(text) > 400:
+        text = text[:400] + " ..."
+    frames = _learner_frames(exc.__traceback__)
+    if frames:
+        last = frames[-1]
+        code = (last.line or linecache.getline(last.filename, last.lineno) or "").strip()
+        where = f"line {last.lineno} of your `{last.name}`" if last.name != "<module>" else (
+            f"line {last.lineno} of your cell")
+        text += f" ({where}: {code})" if code else f" ({where})"
+    return text
+
+
+def _rng_state():
+    return random.getstate(), np.random.get_state(), torch.get_rng_state()
+
+
+def _set_rng_state(state) -> None:
+    random.setstate(state[0])
+    np.random.set_state(state[1])
+    torch.set_rng_state(state[2])
+
+
+def _seed(seed: int = 0) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class _Undefined:
+    def __repr__(self):
+        return "UNDEFINED"
+
+
+UNDEFINED = _Undefined()  #: the answer's name is not defined in the learner's namespace
+
+
+def run_case(answer, case: Case) -> Outcome:
+    """Run ``answer`` on ``case``; never raises (but for KeyboardInterrupt and SystemExit).
+
+    The answer gets fresh deep copies of ``case.args``; the random number generators are seeded
+    (0) for the call and restored afterwards, so checking never changes a lesson's random stream.
+    """
+    if answer is UNDEFINED or answer is None or answer is Ellipsis:
+        return Outcome(case.name, "undefined")
+    if not callable(answer):
+        return Outcome(case.name, "not callable", value=describe(answer),
+                       error=f"got {type(answer).__name__}")
+    args = copy.deepcopy(case.args)
+    recorder = _Recorder(answer, case.may_change)
+    saved = _rng_state()
+    _seed(0)
+    try:
+        with torch.no_grad() if case.no_grad else nullcontext():
+            if case.call is not None:
+                result = case.call(recorder, *args)
+            else:
+                result = recorder(*args)
+    except _AnswerRaised as wrapped:
+        exc = wrapped.original
+        if isinstance(exc, NotImplementedError):
+            return Outcome(case.name, "not attempted", mutated=tuple(recorder.mutated))
+        return Outcome(case.name, "raised", error=_explain(exc), mutated=tuple(recorder.mutated))
+    except Exception as exc:  # the harness failed on what the answer returned
+        return Outcome(case.name, "checker failed", error=f"{type(exc).__name__}: {exc}"[:400],
+                       mutated=tuple(recorder.mutated),
+                       last_return=describe(recorder.last_return))
+    finally:
+        _set_rng_state(saved)
+    return Outcome(case.name, "returned", value=describe(result), mutated=tuple(recorder.mutated),
+                   last_return=describe(recorder.last_return) if case.call is not None else None)
+
+
+def expected_outcomes(exercise, cases: Iterable[Case]) -> list[Outcome]:
+    """The expected outcome of each case: its closed form, else the reference run on it."""
+    out = []
+    for case in cases:
+        if case.expected is WITHHELD:
+            raise ValueError(f"{case.label} has had its expected value removed")
+        if case.expected is FROM_REFERENCE:
+            out.append(run_case(exercise.reference, case))
+        else:
+            out.append(Outcome(case.name, "returned", value=describe(case.expected)))
+    return out
+
+
+# -- the verdict -------------------------------------------------------------------------------
+
+
+def judge(exercise, cases: Iterable[Case], outcomes: Iterable[Outcome],
+          expected: Iterable[Outcome]) -> CheckResult:
+    """The verdict on an answer from its outcomes on ``cases`` and the expected outcomes.
+
+    Cases are judged in order and the first that fails decides the verdict; the iterables are
+    consumed lazily, so a caller may run cases one by one and stop at the first failure.
+    A hidden case's message names the case, never its values.
+    """
+    count = 0
+    hidden = 0
+    for case, got, want in zip(cases, outcomes, expected, strict=False):
+        count += 1
+        hidden += case.hidden
+        status, problem = case_problem(exercise, case, got, want)
+        if problem:
+            if case.why and status == Status.WRONG:
+                problem += f" ({case.why})"
+            return _result(exercise, status, problem)
+    if count == 0:
+        return _result(exercise, Status.WRONG, "no cases were run")
+    shown = f"all {count - hidden} cases match" if not hidden else (
+        f"all {count - hidden} cases and {hidden} hidden case{'' if hidden == 1 else 's'} match")
+    return _result(exercise, Status.PASSED, shown + ".")
+
+
+def _result(exercise, status: Status, message: str) -> CheckResult:
+    points = exercise.points if status == Status.PASSED else 0.0
+    return CheckResult(exercise.id, status, message, points, exercise.points)
+
+
+def case_problem(exercise, case: Case, got: Outcome, want: Outcome) -> tuple[Status, str]:
+    """(status, '') if ``got`` is right for ``case``, else (status, a sentence for the learner)."""
+    name = exercise.answer_name
+    label = case.label
+    if want.status != "returned":  # the course's own reference failed: never the learner's fault
+        return Status.WRONG, (f"{label}: the course's reference did not run ({want.status}: "
+                              f"{want.error}); please report this.")
+    if got.status == "undefined":
+        return Status.NOT_ATTEMPTED, (f"'{name}' is not defined yet: run your answer cell "
+                                      "(the one above this check) first.")
+    if got.status == "not callable":
+        return Status.WRONG, f"'{name}' should be a function (or class), {got.error}."
+    if got.status == "not attempted":
+        return Status.NOT_ATTEMPTED, "replace `raise NotImplementedError()` with your code."
+    if got.status == "raised":
+        return Status.WRONG, f"{label}: your code raised {got.error}" + _no_grad_note(case)
+    if got.mutated:
+        args = ", ".join(f"`{m}`" for m in got.mutated)
+        return Status.WRONG, (
+            f"{label}: your function changed its argument {args} in place (e.g. `y += ...` or "
+            f"`y[...] = ...`); the caller's data must stay as it was. Build and return a new "
+            f"array or tensor instead (e.g. `y_next = y + h * f(t, y)`).")
+    if got.status == "checker failed":
+        returned = got.last_return
+        if returned is not None and returned.kind == "none":
+            return Status.WRONG, (f"{label}: your function returned None: did it forget to "
+                                  "`return` its result?")
+        shape_hint = _expected_shape_words(want.last_return)
+        return Status.WRONG, (
+            f"{label}: the check could not use what your function returned "
+            f"({returned.words if returned else 'nothing'}){shape_hint}.")
+    if got.status != "returned" or got.value is None:
+        return Status.WRONG, f"{label}: no result ({got.status})"
+    problem = _compare(got.value, want.value, case, hidden=case.hidden)
+    if problem:
+        return Status.WRONG, f"{label}: {problem}"
+    return Status.PASSED, ""
+
+
+def _no_grad_note(case: Case) -> str:
+    if case.no_grad:
+        return (". This case runs your function under torch.no_grad(), as it runs in the "
+                "lesson; if it needs gradients inside, open `with torch.enable_grad():`")
+    return ""
+
+
+def _expected_shape_words(value: Value | None) -> str:
+    if value is None:
+        return ""
+    return f"; it expects what the reference returns: {_deep_words(value)}"
+
+
+def _deep_words(value: Value) -> str:
+    if value.kind in ("list", "tuple"):
+        inner = ", ".join(_deep_words(v) for v in value.items[:4])
+        more = ", ..." if len(value.items) > 4 else ""
+        return f"{_KIND_WORDS[value.kind]} of {len(value.items)} ({inner}{more})"
+    return value.words
+
+
+def _compare(got: Value, want: Value, case: Case, *, hidden: bool, where: str = "") -> str:
+    """'' if ``got`` matches ``want``, else what differs (values only for visible cases)."""
+    prefix = f"{where}: " if where else ""
+    if got.kind == "none" and want.kind != "none":
+        return f"{prefix}your function returned None: did it forget to `return` its result?"
+    if want.kind in ("list", "tuple"):
+        if got.kind not in ("list", "tuple"):
+            return f"{prefix}expected {_deep_words(want)}, got {got.words}"
+        if len(got.items) != len(want.items):
+            return (f"{prefix}expected {len(want.items)} results ({_deep_words(want)}), got "
+                    f"{len(got.items)}")
+        for i, (g, w) in enumerate(zip(got.items, want.items, strict=True)):
+            problem = _compare(g, w, case, hidden=hidden, where=f"{where}result {i}".strip())
+            if problem:
+                return problem
+        return ""
+    if want.kind == "other" or want.data is None:
+        return f"{prefix}the expected result could not be described ({want.text})"
+    scalar_kinds = ("number", "bool")
+    if want.kind in ("ndarray", "tensor") and got.kind != want.kind and not (
+            want.kind == "ndarray" and want.shape == () and got.kind in scalar_kinds):
+        return (f"{prefix}expected {want.words}, got {got.words}" +
+                (" (later cells index and slice it as an array: return np.stack(...) or "
+                 "np.array(...))" if want.kind == "ndarray" and got.kind == "list" else ""))
+    if want.kind in scalar_kinds and got.kind not in (*scalar_kinds, "ndarray", "tensor"):
+        return f"{prefix}expected a number, got {got.words}"
+    if got.data is None:
+        return f"{prefix}expected {want.words}, got {got.words}"
+    if want.kind in ("ndarray", "tensor") and got.kind == want.kind and got.dtype != want.dtype:
+        return (f"{prefix}expected dtype {want.dtype}, got {got.dtype} (keep the dtype of the "
+                f"inputs: the lesson uses this with {want.dtype} data)")
+    got_arr, want_arr = np.asarray(got.data), np.asarray(want.data)
+    if want.kind in scalar_kinds and got_arr.size == 1:
+        got_arr = got_arr.reshape(())
+    if got_arr.shape != want_arr.shape:
+        return f"{prefix}expected shape {want_arr.shape}, got shape {got_arr.shape}"
+    if np.iscomplexobj(got_arr) and not np.iscomplexobj(want_arr):
+        return f"{prefix}expected real numbers, got complex ones"
+    if not np.isfinite(got_arr).all() and np.isfinite(want_arr).all():
+        return f"{prefix}the result contains NaN or inf" + ("" if hidden else f": {_fmt(got_arr)}")
+    if not np.allclose(got_arr, want_arr, rtol=case.rtol, atol=case.atol, equal_nan=True):
+        diff = float(np.nanmax(np.abs(got_arr - want_arr))) if got_arr.size else 0.0
+        if hidden:
+            return f"{prefix}the values are not right"
+        return (f"{prefix}expected {_fmt(want_arr)}, got {_fmt(got_arr)} "
+                f"(largest difference {diff:.3g})")
+    if want.requires_grad and not got.requires_grad:
+        return (f"{prefix}the values are right, but no gradient flows through your result (it "
+                "does not require grad). Later cells differentiate through this function: avoid "
+                "torch.no_grad(), .detach(), .item() and NumPy inside it.")
+    return ""
+
+
+def _fmt(x) -> str:
+    arr = np.asarray(x)
+    if arr.ndim == 0:
+        return f"{arr.item():.6g}" if arr.dtype.kind in "biuf" else str(arr.item())
+    if arr.size > 6:
+        flat = np.array2string(arr.ravel()[:6], precision=4, separator=", ")
+        return f"an array of shape {arr.shape} starting {flat[:-1]}, ...]"
+    return np.array2string(arr, precision=6, separator=", ")
+
