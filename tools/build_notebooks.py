@@ -7,95 +7,36 @@
 A lesson source is a jupytext percent-format script holding the solutions. The learner notebook
 is the same cells with each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` block replaced by a
 stub that raises ``NotImplementedError`` (what nbgrader's ``generate_assignment`` does), nbgrader
-metadata completed, executed top to bottom on the course kernel, outputs stored.
+metadata completed, executed top to bottom on the course kernel, outputs stored. The reading is
+``grader.lessons`` and the execution ``grader.execution`` (shared with the grader).
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import re
 import sys
-import time
 from pathlib import Path
 
-import jupytext
 import nbformat
-from nbclient import NotebookClient
+
+from grader.execution import execute_notebook
+from grader.lessons import (  # noqa: F401  (re-exported: the build's public names)
+    KERNEL,
+    KERNELSPEC,
+    LessonSourceError,
+    learner_notebook,
+    read_source,
+)
+from grader.lessons import lesson_sources as _lesson_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "lessons_src"
 OUT = ROOT / "notebooks"
-KERNEL = "neural-ode-course"
-KERNELSPEC = {"name": KERNEL, "display_name": "Neural ODE course (Python 3)", "language": "python"}
 CELL_TIMEOUT = 300  # seconds; a lesson's budget is 60 s, this only stops a hung build
-
-_SOLUTION = re.compile(
-    r"^(?P<indent>[ \t]*)### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOLUTION[ \t]*$",
-    re.MULTILINE | re.DOTALL,
-)
-_NBGRADER_DEFAULTS = {"grade": False, "solution": False, "locked": False, "schema_version": 3}
-
-
-class LessonSourceError(ValueError):
-    """A lesson source breaks a rule of the build (message names the lesson and cell)."""
 
 
 def lesson_sources(paths=None) -> list[Path]:
-    if paths:
-        return [Path(p).resolve() for p in paths]
-    return sorted(SRC.glob("[0-9][0-9]_*.py"))
-
-
-def read_source(path: Path) -> nbformat.NotebookNode:
-    """The instructor notebook: the lesson with solutions, nbgrader metadata completed."""
-    nb = jupytext.read(path)
-    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
-    ids = set()
-    for index, cell in enumerate(nb.cells):
-        cell.id = f"{path.stem[:2]}-{index:03d}"  # stable ids: rebuilding causes no churn
-        cell.metadata.pop("lines_to_next_cell", None)
-        grader = cell.metadata.get("nbgrader")
-        if grader is None:
-            continue
-        where = f"{path.name}, cell {index}"
-        if "grade_id" not in grader:
-            raise LessonSourceError(f"{where}: nbgrader metadata needs a grade_id")
-        if grader["grade_id"] in ids:
-            raise LessonSourceError(f"{where}: grade_id {grader['grade_id']!r} is used twice")
-        ids.add(grader["grade_id"])
-        if grader.get("grade") and "points" not in grader:
-            raise LessonSourceError(f"{where}: a grade cell needs points")
-        if grader.get("solution") and not _SOLUTION.search(cell.source):
-            raise LessonSourceError(f"{where}: a solution cell needs ### BEGIN/END SOLUTION")
-        if grader.get("grade") and not grader.get("solution"):
-            grader.setdefault("locked", True)
-        cell.metadata["nbgrader"] = {**_NBGRADER_DEFAULTS, **grader}
-    return nb
-
-
-def _stub(match: re.Match) -> str:
-    """What nbgrader's generate_assignment puts where a solution was."""
-    indent = match["indent"]
-    return f"{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError()"
-
-
-def learner_notebook(path: Path) -> nbformat.NotebookNode:
-    """The notebook learners get: solutions replaced by stubs, no outputs."""
-    nb = copy.deepcopy(read_source(path))
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = _SOLUTION.sub(_stub, cell.source)
-            try:
-                compile(cell.source, f"{path.name}:cell{index}", "exec")
-            except SyntaxError as exc:
-                raise LessonSourceError(
-                    f"{path.name}, cell {index}: the stubbed solution cell does not compile ({exc})"
-                ) from exc
-    nbformat.validate(nb)
-    return nb
+    return _lesson_sources(paths, folder=SRC)
 
 
 def notebook_path(source: Path) -> Path:
@@ -103,12 +44,12 @@ def notebook_path(source: Path) -> Path:
 
 
 def execute(nb: nbformat.NotebookNode) -> float:
-    """Run every cell on the course kernel in notebooks/; return the wall time in seconds."""
-    start = time.perf_counter()
-    NotebookClient(
-        nb, kernel_name=KERNEL, timeout=CELL_TIMEOUT, resources={"metadata": {"path": str(OUT)}}
-    ).execute()
-    elapsed = time.perf_counter() - start
+    """Run every cell on the course kernel in notebooks/; return the wall time in seconds.
+
+    grader.execution's client: it polls for each cell's reply, so a widget cell does not stall
+    until the cell timeout in a fresh process (nbclient issue #312).
+    """
+    elapsed = execute_notebook(nb, cwd=OUT, kernel_name=KERNEL, timeout=CELL_TIMEOUT)
     for cell in nb.cells:  # keep stored notebooks free of run-to-run noise
         cell.metadata.pop("execution", None)
     return elapsed

@@ -1,0 +1,235 @@
+"""The in-sandbox runner: ``python -m grader.runner``, started by :mod:`grader.sandbox`.
+
+It reads one job (a JSON line on stdin: the plan's steps and the limits), starts a fresh kernel
+with the memory and file caps, runs the steps with :class:`grader.execution.CourseClient`, and
+reports what happened as JSON lines on stdout:
+
+    {"event": "started"}
+    {"event": "step", "i": 3, "status": "ok" | "error" | "timeout" | "unresponsive" | "died", ...}
+    {"event": "outcomes", "exercise": "ex01_euler_step", "data": <what record wrote, or null>}
+    {"event": "settle", "exercise": "ex01_euler_step"}   then one JSON line back on stdin:
+                                                       {"source": <reference source> | null}
+    {"event": "done", "output_dropped": 0, "exit_code": null, "stderr_tail": "..."}
+
+The runner makes itself non-dumpable first, so the learner's code (same user, same sandbox)
+cannot open its stdin/stdout through /proc or read its memory. What it reads from the kernel is
+data the learner's code could have forged; the grader outside treats it as such.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+_PR_SET_DUMPABLE = 4
+_MAX_OUTCOMES_BYTES = 64 * 2**20
+_KERNEL_START = 120.0  # seconds a kernel gets to start and import the course
+
+
+class _Channel:
+    def __init__(self):
+        # Keep private copies of stdin/stdout for the grader; the standard streams point
+        # elsewhere, so nothing started from here (the kernel) inherits the channel.
+        self.inp = os.fdopen(os.dup(0), "rb", buffering=0)
+        self.out = os.fdopen(os.dup(1), "wb", buffering=0)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(2, 1)
+        self._buffer = b""
+
+    def send(self, **event) -> None:
+        self.out.write(json.dumps(event, ensure_ascii=True).encode("ascii") + b"\n")
+
+    def receive(self) -> dict:
+        while b"\n" not in self._buffer:
+            chunk = self.inp.read(2**16)
+            if not chunk:
+                raise EOFError("the grader closed the channel")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+
+def _kernel_spec(folder: Path, limits: dict) -> None:
+    """A kernel spec whose process caps its own memory and file sizes before ipykernel starts."""
+    spec = folder / "kernels" / "grader"
+    spec.mkdir(parents=True)
+    memory, files = int(limits["memory_bytes"]), int(limits["file_bytes"])
+    launcher = (
+        "import resource as r; "
+        f"r.setrlimit(r.RLIMIT_AS, ({memory}, {memory})); "
+        f"r.setrlimit(r.RLIMIT_FSIZE, ({files}, {files})); "
+        "r.setrlimit(r.RLIMIT_CORE, (0, 0)); "
+        "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
+    )
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", launcher, "-f", "{connection_file}"],
+        "display_name": "grader", "language": "python",
+        "env": {"MALLOC_ARENA_MAX": "2", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+    }))
+
+
+def _client_class():
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: F401
+
+    from .execution import CourseClient
+
+    class GradingClient(CourseClient):
+        """Keeps at most ``output_bytes`` of output in all; counts what it drops."""
+
+        output_left = 0
+        output_dropped = 0
+
+        def output(self, outs, msg, display_id, cell_index):
+            size = len(json.dumps(msg.get("content", {}), default=str))
+            if size > self.output_left:
+                self.output_dropped += size
+                self.output_left = 0
+                return None
+            self.output_left -= size
+            return super().output(outs, msg, display_id, cell_index)
+
+    return GradingClient
+
+
+def _text(outputs) -> str:
+    parts = []
+    for out in outputs:
+        kind = out.get("output_type")
+        if kind == "stream":
+            parts.append(out.get("text", ""))
+        elif kind in ("execute_result", "display_data"):
+            parts.append(str(out.get("data", {}).get("text/plain", "")) + "\n")
+        elif kind == "error":
+            parts.append(f"{out.get('ename')}: {out.get('evalue')}\n")
+    return "".join(parts)
+
+
+def _step_source(step: dict, results: Path, reference: str | None) -> str:
+    hook = '__import__("grader.kernel_side", fromlist=["_"])'
+    kind = step["kind"]
+    if kind == "cell":
+        return step["source"]
+    if kind == "forget":
+        return f"{hook}.forget({step['answer_name']!r})"
+    if kind == "record":
+        return f"{hook}.record({step['exercise']!r}, {step['answer_name']!r}, {str(results)!r})"
+    if kind == "settle":
+        return f"{hook}.settle({step['answer_name']!r}, {reference!r})"
+    raise ValueError(f"unknown step kind {kind!r}")
+
+
+def _read_outcomes(path: Path):
+    try:
+        if path.stat().st_size > _MAX_OUTCOMES_BYTES:
+            return None
+        return json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def run(channel: _Channel, job: dict) -> None:
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    limits = job["limits"]
+    work = Path.cwd()
+    private = Path(os.environ.get("GRADER_PRIVATE", "/tmp/.grader"))
+    private.mkdir(parents=True, exist_ok=True)
+    _kernel_spec(private, limits)
+    os.environ["JUPYTER_PATH"] = str(private)
+    results = work / ".grader-outcomes.json"
+    steps = job["steps"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("") for _ in steps]
+    replies: dict[int, dict] = {}
+
+    def on_executed(cell, cell_index, execute_reply):
+        replies[cell_index] = execute_reply.get("content", {}) if execute_reply else {}
+
+    client = _client_class()(
+        nb, kernel_name="grader", timeout=limits["cell_timeout"], interrupt_on_timeout=True,
+        allow_errors=True, shutdown_kernel="immediate", startup_timeout=_KERNEL_START,
+        resources={"metadata": {"path": str(work)}}, on_cell_executed=on_executed,
+        record_timing=False, iopub_timeout=2,
+    )
+    client.output_left = int(limits["output_bytes"])
+    start = time.monotonic()
+    stderr_path = private / "kernel-stderr.txt"
+    exit_code = None
+    with open(stderr_path, "wb") as stderr:
+        try:
+            with client.setup_kernel(stdin=open(os.devnull, "rb"), stdout=stderr, stderr=stderr):
+                channel.send(event="started", seconds=round(time.monotonic() - start, 2))
+                start = time.monotonic()
+                for i, step in enumerate(steps):
+                    left = limits["total_timeout"] - (time.monotonic() - start)
+                    if left <= 0:
+                        channel.send(event="step", i=i, status="total_timeout", seconds=0)
+                        break
+                    reference = None
+                    if step["kind"] == "settle":
+                        channel.send(event="settle", exercise=step["exercise"])
+                        reference = channel.receive().get("source")
+                    if step["kind"] == "record":
+                        results.unlink(missing_ok=True)
+                    cell = nb.cells[i]
+                    cell.source = _step_source(step, results, reference)
+                    client.timeout = min(limits["cell_timeout"], left)
+                    began = time.monotonic()
+                    status, info = "ok", {}
+                    try:
+                        client.execute_cell(cell, i, store_history=False)
+                        reply = replies.get(i, {})
+                        if id(cell) in client.timed_out:
+                            status = "timeout" if client.timeout >= limits["cell_timeout"] else (
+                                "total_timeout")
+                        elif reply.get("status") == "error":
+                            status = "error"
+                            info = {"ename": str(reply.get("ename", ""))[:200],
+                                    "evalue": str(reply.get("evalue", ""))[:500]}
+                    except CellTimeoutError:
+                        status = "unresponsive"
+                    except DeadKernelError:
+                        status = "died"
+                    channel.send(event="step", i=i, status=status,
+                                 seconds=round(time.monotonic() - began, 2),
+                                 output=_text(cell.get("outputs", []))[-20000:], **info)
+                    if step["kind"] == "record" and status in ("ok", "error"):
+                        channel.send(event="outcomes", exercise=step["exercise"],
+                                     data=_read_outcomes(results))
+                    if status in ("unresponsive", "died"):
+                        break
+                process = getattr(client.km.provisioner, "process", None)
+                exit_code = process.poll() if process is not None else None
+        except Exception as exc:  # the kernel could not start, or the client failed
+            if not isinstance(exc, (CellTimeoutError, DeadKernelError)):
+                channel.send(event="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+    tail = ""
+    try:
+        with open(stderr_path, "rb") as f:
+            f.seek(max(0, stderr_path.stat().st_size - 2000))
+            tail = f.read().decode("utf-8", "replace")
+    except OSError:
+        pass
+    channel.send(event="done", output_dropped=client.output_dropped, exit_code=exit_code,
+                 stderr_tail=tail)
+
+
+def main() -> int:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        print("runner: could not make itself non-dumpable", file=sys.stderr)
+        return 3
+    channel = _Channel()
+    job = channel.receive()
+    run(channel, job)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
