@@ -227,10 +227,15 @@ def _answer_cell_problem(answer_name: str) -> str:
         return ""
     if not re.search(rf"^\s*(def|class)\s+{re.escape(answer_name)}\b", last.info.raw_cell, re.M):
         return ""
-    error = last.error_before_exec or last.error_in_exec
-    if error is None:
-        return ""
-    where = f" on line {error.lineno}" if getattr(error, "lineno", None) else ""
-    detail = getattr(error, "msg", None) or str(error)
-    return (f"your answer cell did not run: {type(error).__name__}{where} ({detail}). Fix it and "
-            "run it again, then this check.")
+    if last.error_before_exec is not None:
+        error = last.error_before_exec
+        where = f" on line {error.lineno}" if getattr(error, "lineno", None) else ""
+        detail = getattr(error, "msg", None) or str(error)
+        return (f"your answer cell did not run: {type(error).__name__}{where} ({detail}). Fix "
+                "it and run it again, then this check.")
+    if last.error_in_exec is not None:
+        from .judge import _explain
+
+        return (f"your answer cell stopped with an error: {_explain(last.error_in_exec)}. Fix "
+                "it and run it again, then this check.")
+    return ""
