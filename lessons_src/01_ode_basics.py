@@ -30,6 +30,7 @@
 import time
 
 import ipywidgets as widgets
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -181,30 +182,7 @@ plt.show()
 # Euler's orbit does not close: every lap is a little larger than the last. The outward spiral
 # is the accumulated error, not biology.
 #
-# ## 4. Explore: step size and parameters
-#
-# Drag the sliders. `h` is Euler's step size; the four others are the model's parameters. The
-# left panel is the time series (dashed: Euler), the middle the phase portrait, the right the
-# drift of the conserved quantity defined in the next section. Try `h = 0.05`; then make
-# $\alpha$ larger (faster prey) and watch Euler fail sooner.
-
-# %% tags=["nbval-ignore-output"]
-_ = widgets.interact(
-    show_lotka_volterra_euler,
-    step_size=widgets.FloatLogSlider(value=0.01, base=10, min=-3, max=-1.2, step=0.1,
-                                     description="h", continuous_update=False),
-    alpha=widgets.FloatSlider(value=1.0, min=0.5, max=2.0, step=0.05, description="α",
-                              continuous_update=False),
-    beta=widgets.FloatSlider(value=0.1, min=0.05, max=0.2, step=0.005, description="β",
-                             continuous_update=False),
-    gamma=widgets.FloatSlider(value=1.5, min=0.5, max=2.5, step=0.05, description="γ",
-                              continuous_update=False),
-    delta=widgets.FloatSlider(value=0.075, min=0.03, max=0.15, step=0.005, description="δ",
-                              continuous_update=False),
-)
-
-# %% [markdown]
-# ## 5. What goes wrong with Euler: a conserved quantity drifts
+# ## 4. What goes wrong with Euler: a conserved quantity drifts
 #
 # Along every exact Lotka–Volterra solution the quantity
 #
@@ -224,10 +202,6 @@ for h in step_sizes:
     drift = (lv.invariant(ys) - V0) / abs(V0)
     ax.plot(t, drift, label=f"Euler, h = {h}")
     print(f" {h:<8} {drift[-1]:.3g}")
-ys = odeint(lv, y0, t, method="rk4", step_size=0.02)
-drift_rk4 = (lv.invariant(ys) - V0) / abs(V0)
-ax.plot(t, drift_rk4, "k--", label="RK4, h = 0.02")
-print(f" RK4, h = 0.02: {drift_rk4[-1]:.2g}")
 ax.set(xlabel="t", ylabel="(V(t) - V(0)) / |V(0)|", title="Drift of the conserved quantity")
 ax.legend()
 plt.show()
@@ -235,9 +209,35 @@ plt.show()
 # %% [markdown]
 # Once $h$ is small, halving it roughly halves Euler's drift (compare the last rows): the error
 # is proportional to $h$ — Euler is a *first-order* method. At larger steps the drift grows
-# faster than $h$, because each lap starts from an already-wrong orbit. Fourth-order Runge–Kutta (next section) keeps $V$ constant to many more
-# digits with a step eight times larger than Euler's smallest.
+# faster than $h$, because each lap starts from an already-wrong orbit.
 #
+# ## 5. Explore: step size and parameters
+#
+# Drag the sliders. `h` is Euler's step size; the four others are the model's parameters. The
+# left panel is the time series (dashed: Euler), the middle the phase portrait, the right the
+# drift of $V$ from section 4. Try `h = 0.05`; then make $\alpha$ larger (faster prey) and watch
+# Euler fail sooner. With a large step and fast prey, one Euler step can overshoot a population
+# below zero: the true solution never does that (a population that starts positive stays
+# positive), and past zero the equations describe nothing — $\ln x$ in $V$ is undefined and the
+# solution blows up. The figure stops there and says when. The reference (thin lines) is RK4
+# with a step of 0.005, accurate to better than $10^{-5}$ here; section 6 builds RK4.
+
+# %% tags=["nbval-ignore-output"]
+_ = widgets.interact(
+    show_lotka_volterra_euler,
+    step_size=widgets.FloatLogSlider(value=0.01, base=10, min=-3, max=-1.2, step=0.1,
+                                     description="h", continuous_update=False),
+    alpha=widgets.FloatSlider(value=1.0, min=0.6, max=1.6, step=0.05, description="α",
+                              continuous_update=False),
+    beta=widgets.FloatSlider(value=0.1, min=0.06, max=0.15, step=0.005, description="β",
+                             continuous_update=False),
+    gamma=widgets.FloatSlider(value=1.5, min=1.0, max=2.0, step=0.05, description="γ",
+                              continuous_update=False),
+    delta=widgets.FloatSlider(value=0.075, min=0.05, max=0.1, step=0.005, description="δ",
+                              continuous_update=False),
+)
+
+# %% [markdown]
 # ## 6. Runge–Kutta 4
 #
 # **Intuition.** Instead of trusting the slope at the start of the step, sample it four times —
@@ -286,6 +286,20 @@ print("odeint(method='rk4'):     ", np.round(y_library, 8))
 print("equal up to rounding (1e-12):", bool(np.allclose(y_mine, y_library, rtol=0, atol=1e-12)))
 
 # %% [markdown]
+# Back to the drift of section 4, now with RK4 at a step eight times larger than Euler's
+# smallest:
+
+# %%
+ys = odeint(lv, y0, t, method="rk4", step_size=0.02)
+drift_rk4 = (lv.invariant(ys) - V0) / abs(V0)
+print(f"drift of V at t = 50: RK4 (h = 0.02) {drift_rk4[-1]:.2g}, "
+      f"Euler (h = 0.0025) {drift[-1]:.3g}")
+
+# %% [markdown]
+# RK4 keeps $V$ constant to many more digits with eight times fewer steps (and half Euler's
+# evaluations: four per step against Euler's one, on an eighth of the steps).
+
+# %% [markdown]
 # ## 7. Measuring the order of a method
 #
 # If a method's error at a fixed time behaves like $E(h) \approx C h^p$, then
@@ -322,14 +336,43 @@ for method, marker in (("euler", "o"), ("midpoint", "s"), ("rk4", "^")):
     order = convergence_order(hs, errors)
     ax.loglog(hs, errors, marker + "-", label=f"{method}: slope {order:.1f}")
     print(f"{method:<9} {order:.1f}")
+ax.set_xticks(hs, labels=[f"{h:g}" for h in hs])
+ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # no overlapping minor labels
 ax.set(xlabel="step size h", ylabel="max error at t = 10", title="Error against step size")
 ax.legend()
 plt.show()
 
 # %% [markdown]
 # The slopes are close to 1, 2 and 4: halving the step divides Euler's error by 2 and RK4's by
-# 16. (For even smaller steps RK4's error would flatten out at the rounding-error floor, around
-# $10^{-13}$ here, where more steps stop helping.)
+# 16.
+#
+# **How low can RK4 go?** Keep halving RK4's step below 0.0025 and its measured error stops
+# falling. Two things can set that floor: the *reference's* own error (here dopri5 at
+# rtol 1e-12 — we cannot measure an error smaller than the yardstick's), and rounding: every
+# step adds a few units of the last digit (about $10^{-16}$ relative, on numbers near 10), and
+# thousands of steps add them up. We measure both: RK4 against the rtol 1e-12 reference and
+# against a tighter one (rtol 1e-14), and the two references against each other.
+
+# %%
+y_tighter = odeint(lv, y0, t_short, rtol=1e-14, atol=1e-14)[-1]
+print(f"reference (rtol 1e-12) vs tighter reference (rtol 1e-14): "
+      f"{np.abs(y_true - y_tighter).max():.0e}")
+print("   h          steps   error vs rtol 1e-12   error vs rtol 1e-14")
+for h in (0.0025, 0.00125, 0.000625):
+    y_rk4 = odeint(lv, y0, t_short, method="rk4", step_size=h)[-1]
+    print(f"   {h:<10g} {round(10 / h):>6}   {np.abs(y_rk4 - y_true).max():.0e}"
+          f"                {np.abs(y_rk4 - y_tighter).max():.0e}")
+
+# %% [markdown]
+# Against the rtol 1e-12 reference RK4 flattens at a few $10^{-12}$: that is the reference's
+# own error (the first line), not RK4's. Against the tighter reference RK4 keeps its fourth
+# order: each halving of $h$ divides the error by about 16, down to about $10^{-13}$, where RK4
+# with 16,000 steps and dopri5 at rtol 1e-14 agree. So the floor of the log-log plot is set by
+# the yardstick: **an error can only be measured against a reference that is clearly more
+# accurate than the thing measured** (a rule the later lessons follow). Rounding does set a
+# floor too, but lower here: each step adds a few units of the last digit (about $10^{-16}$
+# relative, on numbers near 10), and only over many more steps do those add up to the errors
+# we measured.
 #
 # ## 8. Adaptive step size: Dormand–Prince 5(4)
 #
@@ -351,7 +394,9 @@ ys_adaptive, stats = odeint(lv, y0, t, method="dopri5", rtol=1e-6, atol=1e-6, re
 error_adaptive = np.abs(ys_adaptive - reference).max()
 print(f"accepted steps: {stats.n_accepted}, rejected: {stats.n_rejected}, "
       f"function evaluations: {stats.n_fevals}")
-print(f"step sizes from {min(stats.step_sizes):.3f} to {max(stats.step_sizes):.3f}")
+print(f"first step: {stats.step_sizes[0]:.3f} (the solver's opening guess, from f at y0)")
+print(f"after it, step sizes from {min(stats.step_sizes[1:]):.3f} "
+      f"to {max(stats.step_sizes[1:]):.3f}")
 print(f"largest error over [0, 50]: {error_adaptive:.1e}")
 
 fig, ax1 = plt.subplots(figsize=(11, 4))
@@ -363,13 +408,18 @@ ax2.plot(stats.step_starts, stats.step_sizes, "k.-", ms=4, lw=0.8, label="step s
 ax2.plot(stats.rejected_starts, np.full(len(stats.rejected_starts), min(stats.step_sizes) / 2),
          "x", color="tab:blue", label="rejected step")
 ax2.set_ylabel("step size h")
-fig.legend(loc="upper right", fontsize=8)
+handles = ax1.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+ax2.legend(handles=handles, loc="upper right", fontsize=8, ncol=4, framealpha=0.9)
+ax2.set_ylim(0, 1.3 * max(stats.step_sizes))  # room for the legend inside the axes
 ax1.set_title("dopri5 takes small steps where the populations change fast")
 plt.show()
 
 # %% [markdown]
 # The step size shrinks each time the prey population crashes and the predators peak — where
-# $f$ changes fastest — and grows in the quiet stretches between.
+# $f$ changes fastest — and grows in the quiet stretches between. (The very first step is not
+# chosen by the error control: the solver has no error estimate yet and opens with a guess
+# computed from $f(y_0)$ and the tolerance (Hairer, Nørsett & Wanner II.4); from the second
+# step on, the controller sets the size.)
 #
 # Note that `rtol` bounds the error of each *step*; over 50 time units and hundreds of steps
 # the errors add up, so the final error is larger than `rtol`.
@@ -385,6 +435,7 @@ for h in 0.2 * 0.8 ** np.arange(30):
     error_rk4 = np.abs(ys_rk4 - reference).max()
     print(f"   {h:<9.4f} {error_rk4:.1e}     {stats_rk4.n_fevals}")
     if error_rk4 <= error_adaptive:
+        h_equal = h
         break
 print(f"dopri5 (rtol 1e-6):  {error_adaptive:.1e}     {stats.n_fevals}")
 print(f"RK4 needs {stats_rk4.n_fevals / stats.n_fevals:.1f}x the evaluations of dopri5 "
@@ -396,18 +447,29 @@ print(f"RK4 needs {stats_rk4.n_fevals / stats.n_fevals:.1f}x the evaluations of 
 # fast and slow phases of a trajectory and shrinks for dynamics that are equally busy
 # everywhere; an adaptive solver also pays for its rejected steps.
 #
-# Wall time is a separate question from evaluations (each adaptive step does more bookkeeping).
-# Measured in this run:
+# Wall time is a separate question from evaluations: each adaptive step does more bookkeeping
+# (the error estimate, the step-size choice, the dense output). The same two solves, at equal
+# accuracy, timed in this run (timings vary from run to run and machine to machine; the ratio is
+# what to read):
 
 # %% tags=["nbval-ignore-output"]
-for name, kwargs in (("rk4, h = 0.025", dict(method="rk4", step_size=0.025)),
+timings = {}
+for name, kwargs in ((f"rk4, h = {h_equal:.4f}", dict(method="rk4", step_size=h_equal)),
                      ("dopri5, rtol = 1e-6", dict(method="dopri5", rtol=1e-6, atol=1e-6))):
     start = time.perf_counter()
     for _ in range(3):
         odeint(lv, y0, t, **kwargs)
-    print(f"{name}: {(time.perf_counter() - start) / 3 * 1000:.0f} ms per solve")
+    timings[name] = (time.perf_counter() - start) / 3
+    print(f"{name}: {timings[name] * 1000:.0f} ms per solve")
+rk4_time, dopri5_time = timings.values()
+print(f"RK4 takes {rk4_time / dopri5_time:.1f}x dopri5's wall time at equal accuracy")
 
 # %% [markdown]
+# Read the ratio with its cause in mind. Here $f$ is a few multiplications on two numbers, so
+# one evaluation costs less than the adaptive solver's per-step bookkeeping, and fixed-step RK4
+# can win on wall time despite its extra evaluations. When $f$ is expensive — a neural network,
+# from lesson 03 on — the evaluations dominate the cost, and the count above is what decides.
+#
 # ## Key takeaways
 # - An ODE gives a state's rate of change; solving it means stepping from $y_0$ along $f$.
 # - Euler is one line and first order: its error shrinks only in proportion to $h$, and on

@@ -6,12 +6,16 @@ Each slider is a pure ``*_data`` function (numbers in, arrays out: tested in ``t
 
 from __future__ import annotations
 
+import functools
+import io
+import math
 import numbers
 import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from . import plots
 from .arrays import field_on_grid, to_numpy
@@ -22,6 +26,7 @@ from .tableaus import TABLEAUS
 from .training import Snapshot, restored, rmse
 
 __all__ = [
+    "LiveFigure",
     "lotka_volterra_euler_data",
     "show_lotka_volterra_euler",
     "resnet_spiral_data",
@@ -37,6 +42,79 @@ __all__ = [
 ]
 
 
+class LiveFigure:
+    """A slider's figure, built once and redrawn in place (``set_data``) on every slider move.
+
+    Re-creating a figure, its axes and its layout on every move is what made a slider slow; here
+    ``build()`` runs once, each callback only updates its artists, and :meth:`png` renders the one
+    PNG the cell shows (no second "tight bbox" pass: the layout was fixed when the figure was
+    built). The figure is a plain :class:`matplotlib.figure.Figure`, not registered with pyplot, so
+    ``plt.show()`` elsewhere never shows it twice. The callback *returns* :meth:`png`'s image and
+    ``ipywidgets.interact`` displays it.
+    """
+
+    def __init__(self, build):
+        self._build = build
+        self._parts = None
+
+    @property
+    def parts(self):
+        """Whatever ``build()`` returned (a dict: the figure and the artists to update)."""
+        if self._parts is None:
+            self._parts = self._build()
+        return self._parts
+
+    def png(self):
+        from IPython.display import Image
+
+        buffer = io.BytesIO()
+        self.parts["fig"].savefig(buffer, format="png")
+        return Image(data=buffer.getvalue(), format="png")
+
+
+def _lotka_volterra_steps(method, rates, y0, h, n_steps, stop_at_zero):
+    """Fixed steps of Euler or RK4 on Lotka–Volterra in plain Python floats.
+
+    Two numbers per state make NumPy's per-call overhead dominate (``odeint`` on an array of
+    shape (2,) takes ~20 us a step); plain floats take ~1 us, which is what lets the lesson 01
+    slider re-solve within a frame. Returns lists of x and y at the steps' ends (``n_steps + 1``
+    values, fewer if ``stop_at_zero`` and a population reached <= 0 or overflowed).
+    """
+    a, b, g, d = rates
+    x, y = float(y0[0]), float(y0[1])
+    xs, ys = [x], [y]
+    for _ in range(n_steps):
+        if method == "euler":
+            x, y = x + h * (a * x - b * x * y), y + h * (d * x * y - g * y)
+        else:
+            k1x, k1y = a * x - b * x * y, d * x * y - g * y
+            x2, y2 = x + h / 2 * k1x, y + h / 2 * k1y
+            k2x, k2y = a * x2 - b * x2 * y2, d * x2 * y2 - g * y2
+            x3, y3 = x + h / 2 * k2x, y + h / 2 * k2y
+            k3x, k3y = a * x3 - b * x3 * y3, d * x3 * y3 - g * y3
+            x4, y4 = x + h * k3x, y + h * k3y
+            k4x, k4y = a * x4 - b * x4 * y4, d * x4 * y4 - g * y4
+            x = x + h / 6 * (k1x + 2 * k2x + 2 * k3x + k4x)
+            y = y + h / 6 * (k1y + 2 * k2y + 2 * k3y + k4y)
+        xs.append(x)
+        ys.append(y)
+        if stop_at_zero and not (0 < x < 1e12 and 0 < y < 1e12):
+            break
+    return xs, ys
+
+
+@functools.lru_cache(maxsize=256)
+def _lotka_volterra_reference(rates, y0, t_end, n_points):
+    """RK4 with h = 0.005 on the output grid (error < 1e-6 on these orbits: a reference for the
+    eye, cached per parameter set so that moving ``h`` never re-solves it)."""
+    per_interval = max(1, math.ceil(t_end / (n_points - 1) / 0.005))
+    h = t_end / (n_points - 1) / per_interval
+    xs, ys = _lotka_volterra_steps("rk4", rates, y0, h, per_interval * (n_points - 1), False)
+    out = np.stack((xs, ys), axis=-1)[::per_interval]
+    out.setflags(write=False)
+    return out
+
+
 def lotka_volterra_euler_data(
     *,
     step_size: float,
@@ -48,61 +126,109 @@ def lotka_volterra_euler_data(
     t_end: float = 50.0,
     n_points: int = 501,
 ) -> dict:
-    """Euler with ``step_size`` against a tight dopri5 reference, on Lotka–Volterra.
+    """Euler with ``step_size`` against a reference, on Lotka–Volterra over ``[0, t_end]``.
+
+    Euler's states between its steps are its own straight segments (linear interpolation onto
+    the output grid). The reference is RK4 with steps of 0.005 or less (error below 1e-6 here,
+    far below what the figure resolves), cached per parameter set.
 
     Returns a dict with ``t`` (n_points,), ``euler`` and ``reference`` (n_points, 2),
     ``drift`` (n_points,): the relative change of the conserved quantity under Euler,
-    ``(V(t) - V(0)) / |V(0)|``; and ``failure``: ``""``, or why Euler's solve stopped
-    (then ``euler`` holds NaN from that point on).
+    ``(V(t) - V(0)) / |V(0)|``; ``left_at``: None, or the time of the first Euler step that made
+    a population <= 0 (past zero the model means nothing and blows up, so ``euler`` and
+    ``drift`` are NaN from that step on); and ``failure``: ``""`` or that fact in words.
     """
     if not step_size > 0:
         raise ValueError(f"step_size must be > 0, got {step_size}")
-    system = LotkaVolterra(alpha=alpha, beta=beta, gamma=gamma, delta=delta)
+    rates = (float(alpha), float(beta), float(gamma), float(delta))
+    if not all(r > 0 for r in rates):
+        raise ValueError(f"alpha, beta, gamma, delta must be > 0, got {rates}")
+    y0 = (float(y0[0]), float(y0[1]))
+    system = LotkaVolterra(*rates)
     t = np.linspace(0.0, t_end, n_points)
-    y0 = np.asarray(y0, dtype=float)
-    reference = odeint(system, y0, t, method="dopri5", rtol=1e-10, atol=1e-10)
-    failure = ""
-    try:
-        euler = odeint(system, y0, t, method="euler", step_size=step_size)
-    except SolverError as exc:
-        euler, failure = np.full_like(reference, np.nan), str(exc)
-    with np.errstate(invalid="ignore", divide="ignore"):  # negative populations: log is NaN
-        invariant = system.invariant(euler)
-    v0 = system.invariant(y0)
-    return {
-        "t": t,
-        "euler": euler,
-        "reference": reference,
-        "drift": (invariant - v0) / abs(v0),
-        "failure": failure,
-    }
+    reference = _lotka_volterra_reference(rates, y0, float(t_end), int(n_points))
+    n_steps = max(1, math.ceil(t_end / step_size - 1e-9))
+    xs, ys = _lotka_volterra_steps("euler", rates, y0, float(step_size), n_steps, True)
+    step_times = np.minimum(np.arange(len(xs)) * float(step_size), t_end)
+    left_at = None
+    if len(xs) < n_steps + 1 or not (xs[-1] > 0 and ys[-1] > 0):
+        left_at = float(step_times[-1])
+        xs, ys, step_times = xs[:-1], ys[:-1], step_times[:-1]
+    euler = np.full((n_points, 2), np.nan)
+    inside = t <= step_times[-1] + 1e-12
+    euler[inside, 0] = np.interp(t[inside], step_times, xs)
+    euler[inside, 1] = np.interp(t[inside], step_times, ys)
+    drift = np.full(n_points, np.nan)
+    v0 = system.invariant(np.asarray(y0))
+    drift[inside] = (system.invariant(euler[inside]) - v0) / abs(v0)
+    failure = "" if left_at is None else (
+        f"Euler left the physical region at t = {left_at:.3g}: a population fell to <= 0")
+    return {"t": t, "euler": euler, "reference": reference, "drift": drift,
+            "left_at": left_at, "failure": failure}
+
+
+def _build_lotka_volterra_euler():
+    fig = Figure(figsize=(13, 3.6), dpi=72)
+    axes = fig.subplots(1, 3)
+    lines = {}
+    for i, (name, color) in enumerate((("prey", "tab:green"), ("predators", "tab:red"))):
+        lines[f"ref{i}"], = axes[0].plot([], [], color=color, lw=1, alpha=0.5,
+                                         label=f"{name} (reference)")
+        lines[f"euler{i}"], = axes[0].plot([], [], color=color, lw=2, ls="--",
+                                           label=f"{name} (Euler)")
+    axes[0].set(xlabel="t", ylabel="population", xlim=(0, 50))
+    axes[0].legend(fontsize=7, loc="upper right", ncol=2)
+    lines["ref_phase"], = axes[1].plot([], [], color="k", lw=1, label="reference")
+    lines["euler_phase"], = axes[1].plot([], [], color="tab:purple", lw=1.5, label="Euler")
+    axes[1].set(xlabel="prey", ylabel="predators", title="phase portrait")
+    axes[1].legend(fontsize=8, loc="upper right")
+    lines["drift"], = axes[2].plot([], [], color="tab:purple")
+    axes[2].axhline(0, color="k", lw=0.8)
+    axes[2].set(xlabel="t", ylabel="(V(t) - V(0)) / |V(0)|", xlim=(0, 50),
+                title="drift of the conserved V")
+    lines["left"] = axes[2].axvline(np.nan, color="tab:red", lw=1, ls=":")
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    return {"fig": fig, "axes": axes, "lines": lines,
+            "suptitle": fig.suptitle("", fontsize=9, color="tab:red")}
+
+
+_LOTKA_VOLTERRA_EULER = LiveFigure(_build_lotka_volterra_euler)
 
 
 def show_lotka_volterra_euler(step_size, alpha, beta, gamma, delta):
-    """Draw :func:`lotka_volterra_euler_data`: time series, phase portrait, invariant drift."""
+    """Draw :func:`lotka_volterra_euler_data` (time series, phase portrait, drift of V) on one
+    persistent figure and return it as a PNG image (``interact`` displays the return value).
+
+    The frame follows the reference orbit (1.6x its largest populations), so Euler's outward
+    spiral shows against the true orbit. If Euler makes a population negative the curves stop
+    there, a dotted line marks when, and the title says so.
+    """
     data = lotka_volterra_euler_data(
         step_size=step_size, alpha=alpha, beta=beta, gamma=gamma, delta=delta
     )
+    parts = _LOTKA_VOLTERRA_EULER.parts
+    lines, axes = parts["lines"], parts["axes"]
     t, euler, reference = data["t"], data["euler"], data["reference"]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-    for i, (name, color) in enumerate((("prey", "tab:green"), ("predators", "tab:red"))):
-        axes[0].plot(t, reference[:, i], color=color, lw=1, alpha=0.5, label=f"{name} (reference)")
-        axes[0].plot(t, euler[:, i], color=color, lw=2, ls="--", label=f"{name} (Euler)")
-    axes[0].set(xlabel="t", ylabel="population", title=f"Euler, h = {step_size:.4g}")
-    axes[0].legend(fontsize=7, loc="upper right")
-    axes[1].plot(reference[:, 0], reference[:, 1], color="k", lw=1, label="reference")
-    axes[1].plot(euler[:, 0], euler[:, 1], color="tab:purple", lw=1.5, label="Euler")
-    top = 2.5 * np.nanmax(reference, axis=0)
-    axes[1].set(xlim=(0, top[0]), ylim=(0, top[1]), xlabel="prey", ylabel="predators",
-                title="phase portrait")
-    axes[1].legend(fontsize=8)
-    axes[2].plot(t, data["drift"], color="tab:purple")
-    axes[2].axhline(0, color="k", lw=0.8)
-    axes[2].set(xlabel="t", ylabel="(V(t) - V(0)) / |V(0)|", title="drift of the conserved V")
-    if data["failure"]:
-        fig.suptitle("Euler stopped: " + data["failure"][:90], color="tab:red", fontsize=9)
-    fig.tight_layout()
-    plt.show()
+    for i in range(2):
+        lines[f"ref{i}"].set_data(t, reference[:, i])
+        lines[f"euler{i}"].set_data(t, euler[:, i])
+    lines["ref_phase"].set_data(reference[:, 0], reference[:, 1])
+    lines["euler_phase"].set_data(euler[:, 0], euler[:, 1])
+    lines["drift"].set_data(t, data["drift"])
+    # The frame follows the true orbit (1.6x its largest populations), not Euler's excursions.
+    top = 1.6 * reference.max(axis=0)
+    axes[0].set_ylim(0, top.max())
+    axes[1].set(xlim=(0, top[0]), ylim=(0, top[1]))
+    drift = data["drift"][np.isfinite(data["drift"])]
+    low, high = (min(0.0, drift.min()), max(0.0, drift.max())) if drift.size else (0.0, 0.0)
+    pad = max(0.01, 0.1 * (high - low))
+    axes[2].set_ylim(low - pad, high + pad)
+    left = data["left_at"]
+    lines["left"].set_xdata([np.nan if left is None else left] * 2)
+    axes[0].set_title(f"Euler, h = {step_size:.4g}")
+    parts["suptitle"].set_text(
+        "" if left is None else data["failure"] + " (past zero the model means nothing)")
+    return _LOTKA_VOLTERRA_EULER.png()
 
 
 # -- Lesson 02: the depth of a residual stack on the spiral -----------------------------------
@@ -160,6 +286,7 @@ def show_resnet_spiral(n_blocks):
         styles={"exact flow": {"color": "black", "lw": 2}, label: {"marker": "o", "ms": 3}},
         limits=(-5, 5, -5, 5),
     )
+    ax.set(xlabel="x", ylabel="y")
     ax.set_title(
         f"Δt = {data['dt']:.3g}: norm x{data['growth']:.3f} per block, "
         f"gap at t={data['t'][-1]:.3g}: {data['gap']:.3g}",
