@@ -11,10 +11,11 @@ PORT ?= 8888
 # JupyterLab refuses to run as root unless told; containers and CI often are root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-fast lint notebooks check-notebooks grade bench browser-test clean help
+.PHONY: lab test test-fast lint notebooks check-notebooks grade release bench browser-test clean help
+.PHONY: site site-test
 
 help:
-	@echo "make lab | test | notebooks | grade SUBMISSIONS=dir | bench | browser-test | lint | clean"
+	@echo "make lab | test | notebooks | grade SUBMISSIONS=dir | release | bench | browser-test | lint | clean"
 
 # The course's own environment: created if absent, reinstalled when the pins change.
 $(STAMP): pyproject.toml constraints.txt
@@ -44,17 +45,47 @@ notebooks: $(STAMP)
 check-notebooks: $(STAMP)
 	$(BIN)/python tools/build_notebooks.py --check
 
-# Grade every notebook in a folder of submissions (any names, any lessons):
-# grading_results/grades.csv, feedback/ and logs/. More options: GRADE_OPTS="--jobs 2".
+# Grade every notebook in a folder of submissions (any names, any lessons), each in a
+# bubblewrap sandbox (installed if missing by scripts/install_sandbox.sh):
+# grading_results/grades.csv, feedback/ and logs/. More options: GRADE_OPTS="--jobs 2",
+# "--shard 1/4" (then `.venv/bin/neural-ode-grade merge OUT SHARD_OUTS...`); docs/instructors.md.
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of .ipynb files>" >&2; exit 2; }
-	$(BIN)/python -m utils.grading "$(SUBMISSIONS)" --out grading_results $(GRADE_OPTS)
+	@case " $(GRADE_OPTS) " in *" --no-sandbox "*) ;; *) scripts/install_sandbox.sh ;; esac
+	$(BIN)/python -m grader "$(SUBMISSIONS)" --out grading_results $(GRADE_OPTS)
+
+# The graded student release in release/: learner notebooks and utils, solution() withheld,
+# hints kept. RELEASE_OPTS="--without-references" also leaves the reference solutions out.
+release: $(STAMP)
+	rm -rf release
+	$(BIN)/python -m grader release release $(RELEASE_OPTS)
 
 # Every lesson in JupyterLab in headless Chromium: Run All, no errors, sliders render and respond.
 # Installs Debian's chromium if missing (scripts/install_browser.sh).
 browser-test: $(STAMP)
 	scripts/install_browser.sh
 	RUN_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser -p no:cacheprovider -rA
+
+# The course website: a static book of the committed, executed notebooks (nothing re-executed),
+# built offline into site/_build/html with Sphinx (-W: warnings are errors) and myst-nb; MathJax
+# and its font come from npm (site/package-lock.json) and are served by the site itself.
+# A launch link on every lesson: make site LAUNCH_URL='https://hub.example.org/hub/user-redirect/lab/tree/{path}'
+SITE_STAMP := $(VENV)/.site-installed
+$(SITE_STAMP): $(STAMP) pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[course,site]"
+	touch $(SITE_STAMP)
+
+site/node_modules/.package-lock.json: site/package-lock.json
+	cd site && npm ci --no-audit --no-fund
+
+site: $(SITE_STAMP) site/node_modules/.package-lock.json
+	$(BIN)/python scripts/build_site.py $(if $(LAUNCH_URL),--launch-url '$(LAUNCH_URL)',)
+
+# Every page of the built site in headless Chromium: offline, math, figures, search, axe-core;
+# screenshots in site/_build/screenshots.
+site-test: site
+	scripts/install_browser.sh
+	RUN_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/site -p no:cacheprovider -rA
 
 # utils.odeint vs torchdiffeq, adjoint vs direct backprop, and every lesson's run time:
 # writes docs/benchmarks.md and bench/results.json.
