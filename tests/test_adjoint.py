@@ -215,3 +215,30 @@ def test_options_that_apply_to_neither_solve_warn():
         warnings.simplefilter("error")
         odeint_adjoint(_model(dim=2), y0, t, step_size=0.1, adjoint_method="rk4")
         odeint_adjoint(_model(dim=2), y0, t, method="rk4", step_size=0.1)
+
+
+class _Damped(nn.Module):
+    def __init__(self, k):
+        super().__init__()
+        torch.manual_seed(0)
+        self.k, self.lin = k, nn.Linear(2, 2).double()
+
+    def forward(self, t, h):
+        return -self.k * h + torch.tanh(self.lin(h))
+
+
+def test_adjoint_gradient_error_keeps_tolerance_and_drift_apart():
+    from utils.adjoint import adjoint_gradient_error
+
+    y = torch.tensor([[1.0, -0.5], [0.3, 0.8]], dtype=torch.float64)
+    mild = adjoint_gradient_error(_Damped(0.0), y, 2.0, rtol=1e-5, atol=1e-7)
+    stiff = adjoint_gradient_error(_Damped(5.0), y, 2.0, rtol=1e-5, atol=1e-7)
+    for r in (mild, stiff):
+        assert set(r) >= {"gradient_error", "direct_error", "adjoint_vs_direct", "drift"}
+        # The adjoint-vs-direct gap is bounded by the two errors against the truth.
+        assert r["adjoint_vs_direct"] <= 1.01 * (r["gradient_error"] + r["direct_error"])
+    # Contracting dynamics: the adjoint disagrees with the solver's own gradient far more.
+    assert stiff["adjoint_vs_direct"] > 30 * mild["adjoint_vs_direct"]
+    assert stiff["drift"] > 30 * mild["drift"]
+    tight = adjoint_gradient_error(_Damped(5.0), y, 2.0, rtol=1e-8, atol=1e-10)
+    assert tight["gradient_error"] < stiff["gradient_error"] / 10
