@@ -287,7 +287,8 @@ class Grader:
     Expected outcomes of every exercise are computed here, once, before any submission runs.
     """
 
-    def __init__(self, lessons: Sequence[Lesson], limits: Limits, *, use_sandbox: bool = True):
+    def __init__(self, lessons: Sequence[Lesson], limits: Limits, *, use_sandbox: bool = True,
+                 needed: set[str] | None = None):
         self.lessons = list(lessons)
         self.limits = limits
         self.use_sandbox = use_sandbox
@@ -295,6 +296,8 @@ class Grader:
         self.references: dict[str, str | None] = {}
         self.expected_errors: dict[str, str] = {}
         for lesson in self.lessons:
+            if needed is not None and lesson.name not in needed:
+                continue  # no submission of this lesson: nothing to compute
             for ex in lesson.exercises:
                 try:
                     self.expected[ex.id] = verdicts.expected_for(ex)
@@ -414,6 +417,8 @@ class Grader:
                 sub.add_status("grader_error", "The runner sent something unreadable.")
 
     def _verdict(self, ex, data) -> tuple[str, str]:
+        if ex.id not in self.expected and ex.id not in self.expected_errors:
+            return "not_graded", "the grader computed no expected values for this lesson"
         if ex.id in self.expected_errors:
             return "not_graded", ("the course's expected values could not be computed: "
                                   + self.expected_errors[ex.id])
@@ -509,8 +514,8 @@ class Grader:
         if ex.id not in results:
             return "not_graded", "the grader received no results for this exercise."
         status, message = results[ex.id]
-        if status == "not_attempted" and prefix and "not defined" in message:
-            status = "missing"
+        if status == "not_attempted" and "not defined" in message:
+            return "missing", prefix + f"your answer cell did not define '{ex.answer_name}'."
         return status, prefix + message
 
 
@@ -565,7 +570,15 @@ def grade_folder(folder: Path, out: Path, *, limits: Limits | None = None, jobs:
     found = [f for f in find_submissions(folder) if in_shard(f, shard)]
     stems = {f.relative: file_stem(f.relative) for f in found}
     found.sort(key=lambda f: (f.name, stems[f.relative]))
-    grader = Grader(lessons, limits, use_sandbox=use_sandbox)
+    needed = set()
+    for f in found:  # which lessons were submitted: expected values only for those
+        try:
+            lesson = identify_lesson(read_cells(f.path), lessons)
+        except Unreadable:
+            continue
+        if lesson is not None:
+            needed.add(lesson.name)
+    grader = Grader(lessons, limits, use_sandbox=use_sandbox, needed=needed)
     report = Report(out, [stems[f.relative] for f in found])
     start = time.monotonic()
     done: list[Submission] = []

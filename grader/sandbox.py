@@ -6,7 +6,8 @@ What the learner's code sees inside (everything else of the machine does not exi
   environment (``sys.prefix``), read-only;
 - the course packages ``utils`` and ``grader``, read-only, with ``utils/exercises/solutions/``
   (the reference solutions) replaced by an empty folder;
-- a private, size-capped temporary file system at ``/tmp``, holding its working folder
+- nothing else writable (the container's root is read-only): a private, size-capped
+  temporary file system at ``/tmp``, holding its working folder
   ``/tmp/work`` (also ``HOME``): gone when the container ends;
 - its own process tree (PID namespace: every process it starts dies with the container), its
   own network namespace with only loopback (no network), no capabilities, user ``nobody``.
@@ -83,8 +84,9 @@ def bwrap_command(*, tmp_bytes: int, python: str | None = None) -> list[str]:
     if solutions.exists():
         cmd += ["--tmpfs", str(solutions), "--remount-ro", str(solutions)]
     cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--size", str(64 * 2**20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
             "--size", str(int(tmp_bytes)), "--tmpfs", "/tmp",
-            "--dir", WORKDIR, "--chdir", WORKDIR,
+            "--dir", WORKDIR, "--remount-ro", "/", "--chdir", WORKDIR,
             "--clearenv",
             "--setenv", "HOME", WORKDIR,
             "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin",

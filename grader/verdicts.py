@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ __all__ = ["Expected", "expected_for", "reference_source", "verdict"]
 
 # The exercise statuses of grades.csv beyond the judge's three (passed, not attempted, wrong).
 _NOT_ATTEMPTED = "not_attempted"
+_OOM = re.compile(r"MemoryError|can't allocate memory|Cannot allocate memory|out of memory",
+                  re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ def verdict(exercise, data, expected: Expected) -> tuple[str, str]:
     status = {Status.PASSED: "passed", Status.NOT_ATTEMPTED: _NOT_ATTEMPTED}.get(
         result.status, "wrong")
     if status == "wrong":
-        if any(o.status == "raised" and "MemoryError" in o.error for o in outcomes):
+        if any(o.status == "raised" and _OOM.search(o.error) for o in outcomes):
             status = "out_of_memory"
         elif any(o.status == "raised" for o in outcomes) and "raised" in result.message:
             status = "error"

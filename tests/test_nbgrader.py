@@ -1,7 +1,7 @@
 """nbgrader works on the course's notebooks: its own generate_assignment and autograde.
 
 In a temporary nbgrader course directory, Lesson 01's instructor notebook (the lesson source
-with solutions, from tools/build_notebooks.read_source) is the assignment's source notebook.
+with solutions, from grader.lessons.read_source) is the assignment's source notebook.
 nbgrader's ``generate_assignment`` must produce the same stubs as our build, and its
 ``autograde`` must give the reference solution full points and the stubs zero. Check cells
 print a verdict other than "passed" on stderr, which nbgrader scores as zero: that is what
@@ -22,10 +22,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.lessons import learner_notebook, read_source
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import build_notebooks  # noqa: E402
 
 nbgrader_api = pytest.importorskip("nbgrader.apps.api")
 from nbgrader.api import Gradebook  # noqa: E402
@@ -71,13 +71,13 @@ def _make_course(root):
 
     source = root / "source" / ASSIGNMENT / f"{LESSON.stem}.ipynb"
     source.parent.mkdir(parents=True)
-    nbformat.write(build_notebooks.read_source(LESSON), source)
+    nbformat.write(read_source(LESSON), source)
     result = api.generate_assignment(ASSIGNMENT)
     assert result["success"], result.get("error", "") + result.get("log", "")
     release = nbformat.read(root / "release" / ASSIGNMENT / source.name, 4)
 
     submissions = {
-        "solution": FIXTURES.trimmed(build_notebooks.read_source(LESSON)),
+        "solution": FIXTURES.trimmed(read_source(LESSON)),
         "stubs": FIXTURES.trimmed(release),
     }
     for student, nb in submissions.items():
@@ -91,7 +91,7 @@ def _make_course(root):
 
 def test_generate_assignment_makes_the_same_stubs_as_our_build(course):
     _, release, _ = course
-    ours = build_notebooks.learner_notebook(LESSON)
+    ours = learner_notebook(LESSON)
     theirs = {c.metadata["nbgrader"]["grade_id"]: c.source for c in release.cells
               if c.metadata.get("nbgrader", {}).get("solution")}
     mine = {c.metadata["nbgrader"]["grade_id"]: c.source for c in ours.cells
