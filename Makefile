@@ -12,7 +12,7 @@ PORT ?= 8888
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test test-fast lint notebooks check-notebooks grade release bench browser-test clean help
-.PHONY: site site-test
+.PHONY: site site-test instructor-lab check-my-work
 
 help:
 	@echo "make lab | test | notebooks | grade SUBMISSIONS=dir | release | bench | browser-test | lint | clean"
@@ -24,10 +24,26 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Neural ODE course (Python 3)"
 	touch $(STAMP)
 
-lab: $(STAMP)
+# The learner's lab: lesson 01 on the course kernel, without nbgrader's instructor tools or the
+# news pop-up (settings from lab/learner, installed into .venv, not your home: lab/README.md).
+LAB_SETTINGS := $(VENV)/.lab-settings
+$(LAB_SETTINGS): $(STAMP) lab/learner/page_config.json lab/learner/overrides.json scripts/install_lab_settings.py
+	$(BIN)/python scripts/install_lab_settings.py
+	touch $(LAB_SETTINGS)
+
+LAB_ARGS = --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+	--LabApp.default_url=/lab/tree/01_ode_basics.ipynb $(ALLOW_ROOT)
+
+lab: $(LAB_SETTINGS)
 	@echo "Starting JupyterLab on notebooks/ with the '$(KERNEL)' kernel."
 	@echo "If no browser opens, copy the http://127.0.0.1:... URL printed below into one."
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) $(ALLOW_ROOT)
+	$(BIN)/jupyter lab $(LAB_ARGS)
+
+# The same course with nbgrader's tools on (Formgrader, Course List, Create Assignment).
+instructor-lab: $(LAB_SETTINGS)
+	@echo "Starting JupyterLab for instructors (nbgrader's tools on) on notebooks/."
+	JUPYTER_CONFIG_PATH="$(CURDIR)/lab/instructor$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		$(BIN)/jupyter lab $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
