@@ -50,6 +50,7 @@ lint: $(STAMP)
 
 # Unit tests, exercise self-tests, build-sync checks, then every notebook under strict nbval.
 test: $(STAMP) lint
+	scripts/install_sandbox.sh  # the grading tests grade in bubblewrap (skipped without it)
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
