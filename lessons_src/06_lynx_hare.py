@@ -29,7 +29,7 @@ from utils.exercises import lesson06 as ex
 from utils.models import ODEFunc
 from utils.solvers import odeint
 from utils.training import rmse, sample_windows, train
-from utils.widgets import show_lotka_volterra_by_hand
+from utils.widgets import lotka_volterra_by_hand_data, show_lotka_volterra_by_hand
 
 torch.set_num_threads(1)  # tiny models: one thread is fastest, and the run is reproducible
 torch.manual_seed(0)
@@ -189,9 +189,12 @@ print(f"period of small cycles 2 pi / sqrt(alpha gamma): {2 * np.pi / np.sqrt(al
 
 # %% [markdown]
 # Carpenter's case study fits the same equations (same parametrisation, same units) with a
-# Bayesian model: multiplicative (lognormal) measurement error and all 21 years. Compare its
-# posterior estimates with these: a different loss and different years give somewhat different
-# rates — with this little data they are not pinned down precisely.
+# Bayesian model: multiplicative (lognormal) measurement error and all 21 years. Its posterior
+# means are about $\alpha \approx 0.55$, $\beta \approx 0.028$, $\gamma \approx 0.80$,
+# $\delta \approx 0.024$ (per year; $\beta$, $\delta$ per year and thousand pelts). Compare them
+# with the fit above: a different loss (squared error on the counts here, on their logarithms
+# there) and different years (16 here, 21 there) give somewhat different rates — with this little
+# data they are not pinned down precisely.
 #
 # **Is RK4 with half-year steps accurate enough?** Compare the fitted trajectory with a tight
 # adaptive solve of the same equations:
@@ -301,7 +304,8 @@ print(f"training time, all three models: {seconds:.1f} s")
 # the last 5 a forecast of years it never saw. Two naive baselines keep us honest: the **mean**
 # of the fit years (a flat line), and **ten years ago** (each held-out year copies the year a
 # decade earlier — a "the cycle repeats" guess that needs no model at all).
-# RMSE is in thousands of pelts, over both species.
+# RMSE (lesson 05's convention: the root of the mean over years and both species of the squared
+# difference) is in thousands of pelts.
 
 # %%
 with torch.no_grad():
@@ -351,9 +355,12 @@ plt.show()
 # - **Flexible models fit better and need not forecast better.** The Neural ODE and the hybrid
 #   have more parameters than there are numbers in the fit span (2 series x 16 years = 32), so a
 #   smaller fit error says little: they can bend towards the noise. The forecast column is what
-#   tests them — and it is computed from 10 numbers, one split, one seed. We have not measured
-#   how much the rows move with another split or seed, so treat differences of a few thousand
-#   pelts as unproven: rerun with other seeds and held-out years before believing a ranking.
+#   tests them — and it is computed from 10 numbers, one split, one seed. How much do the rows
+#   move with the seed? `bench/seed_spread.py` reruns this lesson's code with seeds 0–5
+#   (docs/benchmarks.md has its table, mean and range): the Lotka–Volterra fit does not depend
+#   on the seed, while the Neural ODE's and the hybrid's forecast RMSEs move by a few thousand
+#   pelts, their ranges overlap, and their order swaps between seeds. So the ranking *Neural
+#   ODE vs hybrid* does not survive the spread; read the table above as one draw, not a verdict.
 # - **The mechanistic model earns its keep by its structure.** Lotka–Volterra has six numbers and
 #   a shape (closed cycles) that matches the data's; that structure, not its fit error, is why
 #   it is a credible forecaster here. It is still wrong in detail: real cycles vary in height,
@@ -371,9 +378,11 @@ plt.show()
 # ## 7. Slider: Lotka–Volterra by hand
 #
 # Move the four rates and watch the model against the data (the initial state stays at the
-# fitted one). The sliders start at the fitted values; the title shows the RMSE over all 21 years.
-# Try to beat the fit by hand — and notice how a small change in $\alpha$ or $\gamma$ shifts the
-# period and throws the later peaks out of phase.
+# fitted one). The sliders start at the fitted values; the title shows the RMSE over the fit
+# years 1900–1915 only. Try to beat the fit by hand on that number — and notice how a small
+# change in $\alpha$ or $\gamma$ shifts the period and throws the later peaks out of phase. The
+# held-out years (shaded) stay out of the tuning: once you have settled on your rates, evaluate
+# the forecast once, in the cell after the slider.
 
 # %% tags=["nbval-ignore-output"]
 _ = interact(
@@ -386,6 +395,17 @@ _ = interact(
     delta=FloatSlider(value=float(delta / SCALE), min=0.005, max=0.06, step=0.001,
                       readout_format=".3f"),
 )
+
+# %% [markdown]
+# **Once you have settled on your rates**, put them here and run this cell (once: a forecast
+# score you tune on stops being a forecast). As it stands it scores the fitted rates:
+
+# %%
+my_rates = dict(alpha=float(alpha), beta=float(beta / SCALE), gamma=float(gamma),
+                delta=float(delta / SCALE))
+scores = lotka_volterra_by_hand_data(**my_rates, state0=(float(x0), float(y0)))
+print(f"RMSE fit 1900-1915 {scores['fit_rmse']:.1f}, forecast 1916-1920 "
+      f"{scores['forecast_rmse']:.1f} (thousand pelts)")
 
 # %% [markdown]
 # ## 8. Check yourself

@@ -142,11 +142,44 @@ def test_lotka_volterra_by_hand_rejects_bad_input(bad):
         lotka_volterra_by_hand_data(**kwargs)
 
 
-def test_show_lotka_volterra_by_hand_draws(shown):
-    show_lotka_volterra_by_hand(0.55, 0.028, 0.8, 0.024, state0=(30.0, 4.0))
-    assert len(shown) == 1
-    ax = shown[0].axes[0]
-    rmse = lotka_volterra_by_hand_data(alpha=0.55, beta=0.028, gamma=0.8, delta=0.024,
-                                       state0=(30.0, 4.0))["rmse"]
-    assert ax.get_title() == f"RMSE over 1900-1920: {rmse:.1f} thousand pelts"
+def test_show_lotka_volterra_by_hand_draws_the_fit_rmse_only(shown):
+    from utils.widgets import _LOTKA_VOLTERRA_BY_HAND
+
+    image = show_lotka_volterra_by_hand(0.55, 0.028, 0.8, 0.024, state0=(30.0, 4.0))
+    assert shown == [] and image.data[:4] == b"\x89PNG"
+    ax = _LOTKA_VOLTERRA_BY_HAND.parts["ax"]
+    data = lotka_volterra_by_hand_data(alpha=0.55, beta=0.028, gamma=0.8, delta=0.024,
+                                       state0=(30.0, 4.0))
+    assert ax.get_title() == (f"fit RMSE 1900-1915: {data['fit_rmse']:.1f} thousand pelts "
+                              "(tune on this)")
+    assert f"{data['forecast_rmse']:.1f}" not in ax.get_title()
     assert len(ax.lines) == 4
+
+
+def test_fit_and_forecast_rmse_split_the_years():
+    data = lotka_volterra_by_hand_data(alpha=0.55, beta=0.028, gamma=0.8, delta=0.024,
+                                       state0=(30.0, 4.0))
+    diff = data["at_years"] - data["records"]
+    assert data["fit_rmse"] == pytest.approx(np.sqrt(np.mean(diff[:16] ** 2)))
+    assert data["forecast_rmse"] == pytest.approx(np.sqrt(np.mean(diff[16:] ** 2)))
+    with pytest.raises(ValueError, match="n_fit"):
+        lotka_volterra_by_hand_data(alpha=0.55, beta=0.028, gamma=0.8, delta=0.024,
+                                    state0=(30.0, 4.0), n_fit=21)
+
+
+def test_a_curve_off_the_scale_is_named():
+    from utils.widgets import _LOTKA_VOLTERRA_BY_HAND
+
+    show_lotka_volterra_by_hand(1.2, 0.005, 0.2, 0.06, state0=(30.0, 4.0))
+    assert "off the scale" in _LOTKA_VOLTERRA_BY_HAND.parts["off_scale"].get_text()
+    show_lotka_volterra_by_hand(0.55, 0.028, 0.8, 0.024, state0=(30.0, 4.0))
+    assert _LOTKA_VOLTERRA_BY_HAND.parts["off_scale"].get_text() == ""
+
+
+
+def test_show_training_snapshot_before_training_has_no_nan_title(shown):
+    osc, func, snapshots, y0, t = _oscillator_problem()
+    untrained = snapshots[0]._replace(loss=float("nan"))
+    show_training_snapshot(func, untrained, y0, t, reference=osc.exact(t.numpy(), y0.numpy()))
+    title = shown[0].axes[1].get_title()
+    assert "nan" not in title and title == "before training (no loss yet)"

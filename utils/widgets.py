@@ -482,7 +482,8 @@ def show_training_snapshot(
     axes[1].plot(t, reference[:, 0], "C0", lw=3, alpha=0.5, label=f"true {names[0]}")
     axes[1].plot(t, trajectory[:, 0], "C3", lw=1.5, label=f"learned {names[0]}")
     axes[1].set(ylim=xlim, xlabel="t", ylabel=names[0],
-                title=f"window loss at this step: {data['loss']:.2g}")
+                title=(f"window loss at this step: {data['loss']:.2g}"
+                       if np.isfinite(data["loss"]) else "before training (no loss yet)"))
     axes[1].legend(loc="upper right")
     fig.tight_layout()
     plt.show()
@@ -492,7 +493,8 @@ def show_training_snapshot(
 
 
 def lotka_volterra_by_hand_data(
-    *, alpha: float, beta: float, gamma: float, delta: float, state0, n_dense: int = 161
+    *, alpha: float, beta: float, gamma: float, delta: float, state0, n_dense: int = 161,
+    n_fit: int = 16,
 ) -> dict:
     """Lotka–Volterra with the given rates from ``state0`` in 1900, against the pelt records.
 
@@ -503,8 +505,11 @@ def lotka_volterra_by_hand_data(
     Returns:
         A dict with ``years`` (21,) and ``records`` (21, 2) = (hare, lynx) pelts in thousands;
         ``dense_years`` (n_dense,) evenly spaced over 1900–1920 and ``curve`` (n_dense, 2) the
-        model there, for drawing; ``at_years`` (21, 2) the model at the records' years; and
-        ``rmse``: the root mean squared difference from the records over both species.
+        model there, for drawing; ``at_years`` (21, 2) the model at the records' years;
+        ``fit_rmse``: the RMSE (root of the mean over years and both species of the squared
+        difference, lesson 05's convention) over the first ``n_fit`` years (1900–1915 by
+        default), the years to tune on; ``forecast_rmse``: the same over the remaining years,
+        held out; and ``rmse`` over all 21 years.
     """
     rates = (alpha, beta, gamma, delta)
     if not all(isinstance(r, numbers.Real) and not isinstance(r, bool) and 0 < r < np.inf
@@ -517,6 +522,9 @@ def lotka_volterra_by_hand_data(
         raise ValueError(f"n_dense must be an int >= 2, got {n_dense!r}")
     records = load_lynx_hare()
     years = records.years
+    if isinstance(n_fit, bool) or not isinstance(n_fit, numbers.Integral) or not (
+            2 <= n_fit < len(years)):
+        raise ValueError(f"n_fit must be an int in [2, {len(years) - 1}], got {n_fit!r}")
     observed = np.stack((records.hare, records.lynx), axis=-1)
     system = LotkaVolterra(alpha=alpha, beta=beta, gamma=gamma, delta=delta)
     t_dense = np.linspace(0.0, float(years[-1] - years[0]), int(n_dense))
@@ -524,25 +532,59 @@ def lotka_volterra_by_hand_data(
     at_years = odeint(system, state0, (years - years[0]).astype(float), method="dopri5",
                       rtol=1e-6)
     return {"years": years, "records": observed, "dense_years": years[0] + t_dense,
-            "curve": curve, "at_years": at_years, "rmse": rmse(at_years, observed)}
+            "curve": curve, "at_years": at_years, "n_fit": int(n_fit),
+            "fit_rmse": rmse(at_years[:n_fit], observed[:n_fit]),
+            "forecast_rmse": rmse(at_years[n_fit:], observed[n_fit:]),
+            "rmse": rmse(at_years, observed)}
+
+
+_BY_HAND_TOP = 160.0  # thousand pelts: the frame of lesson 06's slider (records peak near 80)
+
+
+def _build_lotka_volterra_by_hand():
+    records = load_lynx_hare()
+    fig = Figure(figsize=(9, 3.8), dpi=72)
+    ax = fig.subplots()
+    n_fit = 16
+    years = records.years
+    ax.axvspan(years[n_fit] - 0.5, years[-1] + 0.5, color="0.92", zorder=0,
+               label="held out: not for tuning")
+    ax.plot(years, records.hare, "o", color="C0", label="hare records")
+    ax.plot(years, records.lynx, "s", color="C1", label="lynx records")
+    hare, = ax.plot([], [], "C0-", label="model hare")
+    lynx, = ax.plot([], [], "C1-", label="model lynx")
+    ax.set(xlabel="year", ylabel="pelts (thousands)", ylim=(0, _BY_HAND_TOP),
+           xlim=(years[0] - 0.5, years[-1] + 0.5))
+    ax.grid(alpha=0.3)
+    ax.legend(ncol=3, fontsize=8, loc="upper left")
+    off_scale = ax.text(0.99, 0.97, "", transform=ax.transAxes, ha="right", va="top",
+                        fontsize=8, color="tab:red")
+    fig.tight_layout()
+    return {"fig": fig, "ax": ax, "hare": hare, "lynx": lynx, "off_scale": off_scale}
+
+
+_LOTKA_VOLTERRA_BY_HAND = LiveFigure(_build_lotka_volterra_by_hand)
 
 
 def show_lotka_volterra_by_hand(alpha, beta, gamma, delta, *, state0):
-    """Draw :func:`lotka_volterra_by_hand_data`: records and model curves over 1900–1920, the
-    RMSE in the title. Wire it with the start held fixed:
+    """Draw :func:`lotka_volterra_by_hand_data` on one persistent figure: records and model
+    curves over 1900–1920, the fit RMSE (1900–1915, the years to tune on) in the title; the
+    held-out years are shaded and their RMSE is not shown (evaluate it once, at the end, with
+    ``lotka_volterra_by_hand_data(...)["forecast_rmse"]``). The frame is fixed at 0–160 thousand
+    pelts; a curve that leaves it is named with its peak. Returns the PNG image; wire it with
+    the start held fixed:
     ``interact(show_lotka_volterra_by_hand, state0=fixed(state0), alpha=FloatSlider(...), ...)``.
     """
     data = lotka_volterra_by_hand_data(alpha=alpha, beta=beta, gamma=gamma, delta=delta,
                                        state0=state0)
-    years, records, curve = data["years"], data["records"], data["curve"]
-    fig, ax = plt.subplots(figsize=(9, 3.8))
-    ax.plot(years, records[:, 0], "o", color="C0", label="hare records")
-    ax.plot(years, records[:, 1], "s", color="C1", label="lynx records")
-    ax.plot(data["dense_years"], curve[:, 0], "C0-", label="model hare")
-    ax.plot(data["dense_years"], curve[:, 1], "C1-", label="model lynx")
-    ax.set(xlabel="year", ylabel="pelts (thousands)", ylim=(0, 120),
-           title=f"RMSE over {years[0]}-{years[-1]}: {data['rmse']:.1f} thousand pelts")
-    ax.grid(alpha=0.3)
-    ax.legend(ncol=4, fontsize=8, loc="upper right")
-    fig.tight_layout()
-    plt.show()
+    parts = _LOTKA_VOLTERRA_BY_HAND.parts
+    curve = data["curve"]
+    parts["hare"].set_data(data["dense_years"], curve[:, 0])
+    parts["lynx"].set_data(data["dense_years"], curve[:, 1])
+    peak = float(curve.max())
+    parts["off_scale"].set_text(
+        f"model peaks at {peak:.0f} thousand: off the scale" if peak > _BY_HAND_TOP else "")
+    years = data["years"]
+    parts["ax"].set_title(f"fit RMSE {years[0]}-{years[data['n_fit'] - 1]}: "
+                          f"{data['fit_rmse']:.1f} thousand pelts (tune on this)")
+    return _LOTKA_VOLTERRA_BY_HAND.png()
