@@ -523,3 +523,20 @@ def test_notebook_check_cells_match_the_registry():
         assert grader.get("locked") is True
         pattern = rf"\b{exercise.answer_name}\s*=\s*ex\.\w+\.check\(\)"
         assert re.search(pattern, source), f"{name}: check cell of {grade_id} is {source!r}"
+
+
+def test_rerunning_a_check_after_the_fallback_does_not_pass_the_reference(capsys):
+    """After a wrong answer the name holds the reference: checking again must not say passed."""
+    exercise = EXERCISES["ex01_euler_step"]
+    namespace = {"ex": exercise, "euler_step": exercise.reference}
+    exec("result = ex.check()", namespace)
+    out = capsys.readouterr()
+    assert "[passed]" not in out.out
+    assert "still the course's reference" in out.err
+    assert "run your answer cell again" in out.err.lower()
+
+
+def test_a_partial_graph_cut_is_caught_by_the_gradients():
+    wrong = {f.__name__: f for f in WRONG_ANSWERS["ex03_rk4_step"]}
+    result = EXERCISES["ex03_rk4_step"].evaluate(wrong["rk4_detached_k1"])
+    assert result.status == WRONG and "gradients through your result are not" in result.message

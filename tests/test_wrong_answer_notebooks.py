@@ -93,6 +93,10 @@ def test_a_broken_answer_cell_gets_a_sentence_not_a_name_error():
         "euler_step = ex.euler_step.check()",
         "def euler_step(f, t, y, h):\n    return y + h * f(t, y)",  # right again
         "euler_step = ex.euler_step.check()",
+        "def euler_step(f, t, y, h):\n    return y + h * f(t, y",  # broken again ...
+        "print('another cell in between')",  # ... then something else
+        "euler_step = ex.euler_step.check()",
+        "euler_step = ex.euler_step.check()",  # and the check run twice
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     _run(nb, ROOT, timeout=120)
@@ -102,9 +106,12 @@ def test_a_broken_answer_cell_gets_a_sentence_not_a_name_error():
 
     errors = [(i, o.get("ename")) for i, c in enumerate(nb.cells) for o in c.outputs
               if o.get("output_type") == "error"]
-    assert errors == [(1, "SyntaxError")], errors  # only the broken answer cell itself
+    assert errors == [(1, "SyntaxError"), (11, "SyntaxError")], errors  # the broken cells only
     assert "your answer cell did not run: SyntaxError on line 2" in text(2, "stderr")
     assert "changed its argument `y` in place" in text(4, "stderr")
     assert "[passed]" in text(6, "stdout")
     assert text(8, "stderr") == text(4, "stderr")  # same verdict as the first time
     assert "[passed]" in text(10, "stdout")
+    for i in (13, 14):  # not a pass of the earlier definition, nor of the reference
+        assert "[passed]" not in text(i, "stdout")
+        assert "your answer cell did not run: SyntaxError" in text(i, "stderr")

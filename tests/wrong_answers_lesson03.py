@@ -146,3 +146,38 @@ def rk4_no_grad(func, t, h, dt):
 
 
 WRONG["ex03_rk4_step"] += [rk4_in_place, rk4_no_grad]
+
+
+def forward_detached_input(t, h, linear1, linear2):
+    h = h.detach()  # cuts the gradient with respect to the state
+    return linear2(torch.tanh(linear1(torch.cat((h, _t_column(t, h)), dim=-1))))
+
+
+def forward_numpy_tanh(t, h, linear1, linear2):
+    import numpy as np
+
+    z = linear1(torch.cat((h, _t_column(t, h)), dim=-1))
+    return linear2(torch.from_numpy(np.tanh(z.detach().numpy())))  # first layer leaves autograd
+
+
+def rk4_detached_k1(func, t, h, dt):
+    k1 = func(t, h).detach()  # one stage cut from the graph
+    k2 = func(t + dt / 2, h + dt / 2 * k1)
+    k3 = func(t + dt / 2, h + dt / 2 * k2)
+    k4 = func(t + dt, h + dt * k3)
+    return h + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+def forward_detached_substeps(func, h0, t, n_sub):
+    states, h = [h0], h0
+    for i in range(len(t) - 1):
+        dt = (t[i + 1] - t[i]) / n_sub
+        for j in range(n_sub):
+            h = _rk4(func, t[i] + j * dt, h.detach(), dt)  # backprop stops after one sub-step
+        states.append(h)
+    return torch.stack(states)
+
+
+WRONG["ex03_odefunc_forward"] += [forward_detached_input, forward_numpy_tanh]
+WRONG["ex03_rk4_step"].insert(0, rk4_detached_k1)
+WRONG["ex03_neural_ode_forward"].append(forward_detached_substeps)

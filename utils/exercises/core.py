@@ -118,6 +118,11 @@ class Exercise:
             namespace = sys._getframe(1).f_globals
             answer = namespace.get(self.answer_name, UNDEFINED)
             problem = _answer_cell_problem(self.answer_name)
+            if not problem and answer is not UNDEFINED and self._is_reference(answer):
+                problem = (f"'{self.answer_name}' is still the course's reference, put in place "
+                           "when your answer did not pass. Run your answer cell again (it must "
+                           f"define `{self.answer_name}`), then this check.")
+            _watch_answer_cells()
         if problem:
             result = CheckResult(self.id, Status.WRONG, problem, 0.0, self.points)
         else:
@@ -135,6 +140,12 @@ class Exercise:
         print(f"  The cells below use the course's reference solution for '{self.answer_name}' "
               "until yours passes.", file=sys.stderr)
         return fallback
+
+    def _is_reference(self, answer) -> bool:
+        try:
+            return answer is self.reference
+        except ReferenceWithheld:
+            return False
 
     def hint(self) -> None:
         """Print a hint."""
@@ -210,12 +221,54 @@ def _attribute_name(exercise: Exercise) -> str:
     return exercise.answer_name
 
 
-def _answer_cell_problem(answer_name: str) -> str:
-    """Why the learner's answer cell did not run, when the cell run just before failed.
+_CELLS_DEFINING: dict[str, str] = {}  # name -> why the last cell defining it failed ('' if not)
+_WATCHED: set[int] = set()
+_DEFINES = re.compile(r"^\s*(?:def|class)\s+([A-Za-z_]\w*)", re.M)
 
-    In IPython, ``last_execution_result`` is the previous cell's result while this one runs:
-    if that cell defines ``answer_name`` and raised (a SyntaxError before it ran, or an error
-    while it ran), say so instead of checking a stale or missing definition.
+
+def _cell_failure(result) -> str:
+    """Why a cell run failed, in a sentence ('' if it ran)."""
+    if result.error_before_exec is not None:
+        error = result.error_before_exec
+        where = f" on line {error.lineno}" if getattr(error, "lineno", None) else ""
+        detail = getattr(error, "msg", None) or str(error)
+        return f"your answer cell did not run: {type(error).__name__}{where} ({detail})"
+    if result.error_in_exec is not None:
+        from .judge import _explain
+
+        return f"your answer cell stopped with an error: {_explain(result.error_in_exec)}"
+    return ""
+
+
+def _record_cell(result) -> None:
+    raw = getattr(result.info, "raw_cell", "") or ""
+    for name in _DEFINES.findall(raw):
+        _CELLS_DEFINING[name] = _cell_failure(result)
+
+
+def _watch_answer_cells() -> None:
+    """Remember, for every function a cell defines, whether that cell last ran cleanly.
+
+    Registered on the first check of a notebook (never at import): from then on a check knows
+    that the cell defining its answer failed even when other cells ran in between.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or id(shell) in _WATCHED:
+        return
+    shell.events.register("post_run_cell", _record_cell)
+    _WATCHED.add(id(shell))
+
+
+def _answer_cell_problem(answer_name: str) -> str:
+    """Why the learner's answer cell did not run, if the cell that last defined it failed.
+
+    The cell run just before this check is looked at first (IPython's
+    ``last_execution_result`` is the previous cell's while this one runs); after the first
+    check, every cell's outcome is also recorded by :func:`_watch_answer_cells`.
     """
     try:
         from IPython import get_ipython
@@ -223,19 +276,12 @@ def _answer_cell_problem(answer_name: str) -> str:
         return ""
     shell = get_ipython()
     last = getattr(shell, "last_execution_result", None)
-    if last is None or last.info is None or not last.info.raw_cell:
-        return ""
-    if not re.search(rf"^\s*(def|class)\s+{re.escape(answer_name)}\b", last.info.raw_cell, re.M):
-        return ""
-    if last.error_before_exec is not None:
-        error = last.error_before_exec
-        where = f" on line {error.lineno}" if getattr(error, "lineno", None) else ""
-        detail = getattr(error, "msg", None) or str(error)
-        return (f"your answer cell did not run: {type(error).__name__}{where} ({detail}). Fix "
-                "it and run it again, then this check.")
-    if last.error_in_exec is not None:
-        from .judge import _explain
-
-        return (f"your answer cell stopped with an error: {_explain(last.error_in_exec)}. Fix "
-                "it and run it again, then this check.")
+    failure = ""
+    if last is not None and last.info is not None and last.info.raw_cell and re.search(
+            rf"^\s*(def|class)\s+{re.escape(answer_name)}\b", last.info.raw_cell, re.M):
+        failure = _cell_failure(last)
+    elif id(shell) in _WATCHED:
+        failure = _CELLS_DEFINING.get(answer_name, "")
+    if failure:
+        return f"{failure}. Fix it and run it again, then this check."
     return ""

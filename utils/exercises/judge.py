@@ -31,6 +31,7 @@ import math
 import os
 import random
 import traceback
+import warnings
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
@@ -85,6 +86,7 @@ class Case:
         why: one sentence on what the case guards, added to the message when it fails.
         may_change: positions of the answer's arguments it is meant to change in place (a model
             that an optimizer step updates); every other argument must come back unchanged.
+        result_names: what each item of a tuple result is ("dL/dh0", ...), used in messages.
         hidden: set by :meth:`Exercise.case_list` on the grader's hidden cases; their messages
             never show values.
     """
@@ -98,6 +100,7 @@ class Case:
     no_grad: bool = False
     why: str = ""
     may_change: tuple[int, ...] = ()
+    result_names: tuple[str, ...] = ()
     hidden: bool = False
 
     def without_expected(self) -> Case:
@@ -272,6 +275,7 @@ class Outcome:
     error: str = ""
     mutated: tuple[str, ...] = ()
     last_return: Value | None = None
+    gradient: Value | None = None
 
     _STATUSES = ("returned", "raised", "not attempted", "undefined", "not callable",
                  "checker failed")
@@ -282,6 +286,7 @@ class Outcome:
             "mutated": list(self.mutated)[:20],
             "value": None if self.value is None else self.value.to_json(),
             "last_return": None if self.last_return is None else self.last_return.to_json(),
+            "gradient": None if self.gradient is None else self.gradient.to_json(),
         }
 
     @classmethod
@@ -299,7 +304,7 @@ class Outcome:
 
         return cls(str(data.get("case", ""))[:300], data["status"], value("value"),
                    str(data.get("error", ""))[:2000], tuple(str(m)[:50] for m in mutated[:20]),
-                   value("last_return"))
+                   value("last_return"), value("gradient"))
 
 
 # -- running an answer -------------------------------------------------------------------------
@@ -460,11 +465,14 @@ def run_case(answer, case: Case) -> Outcome:
     saved = _rng_state()
     _seed(0)
     try:
-        with torch.no_grad() if case.no_grad else nullcontext():
-            if case.call is not None:
-                result = case.call(recorder, *args)
-            else:
-                result = recorder(*args)
+        with warnings.catch_warnings():  # the verdict, not library warnings, is what to read
+            warnings.simplefilter("ignore")
+            with torch.no_grad() if case.no_grad else nullcontext():
+                if case.call is not None:
+                    result = case.call(recorder, *args)
+                else:
+                    result = recorder(*args)
+        gradient = _input_gradients(result, args) if case.call is None else None
     except _AnswerRaised as wrapped:
         exc = wrapped.original
         if isinstance(exc, NotImplementedError):
@@ -477,7 +485,54 @@ def run_case(answer, case: Case) -> Outcome:
     finally:
         _set_rng_state(saved)
     return Outcome(case.name, "returned", value=describe(result), mutated=tuple(recorder.mutated),
-                   last_return=describe(recorder.last_return) if case.call is not None else None)
+                   last_return=describe(recorder.last_return) if case.call is not None else None,
+                   gradient=gradient)
+
+
+def _leaves(x, found: list, depth: int = 0) -> list:
+    """Every tensor that requires grad among ``x`` (tensors, modules' parameters, lists)."""
+    if isinstance(x, torch.Tensor):
+        if x.requires_grad and x.is_leaf:
+            found.append(x)
+    elif isinstance(x, torch.nn.Module):
+        found.extend(p for p in x.parameters() if p.requires_grad)
+    elif isinstance(x, (list, tuple)) and depth < 3:
+        for v in x:
+            _leaves(v, found, depth + 1)
+    return found
+
+
+def _outputs(x, found: list, depth: int = 0) -> list:
+    if isinstance(x, torch.Tensor) and x.requires_grad and x.is_floating_point():
+        found.append(x)
+    elif isinstance(x, (list, tuple)) and depth < 3:
+        for v in x:
+            _outputs(v, found, depth + 1)
+    return found
+
+
+def _input_gradients(result, args) -> Value | None:
+    """d(fixed random projection of the result) / d(every input that requires grad).
+
+    Compared with the reference's, this catches a graph cut anywhere inside the answer
+    (``.detach()`` on one stage, a NumPy detour in one layer), which "the result requires grad"
+    alone does not.
+    """
+    outputs, leaves = _outputs(result, []), _leaves(args, [])
+    if not outputs or not leaves:
+        return None
+    generator = torch.Generator().manual_seed(1234)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            total = sum((o * torch.rand(o.shape, generator=generator, dtype=o.dtype)).sum()
+                        for o in outputs)
+            grads = torch.autograd.grad(total, leaves, allow_unused=True)
+    except Exception as exc:  # e.g. an in-place change of a tensor autograd needed
+        return Value("other", text=f"backpropagating through your result failed: "
+                                  f"{type(exc).__name__}: {str(exc)[:300]}")
+    return describe(tuple(torch.zeros_like(leaf) if g is None else g
+                          for leaf, g in zip(leaves, grads, strict=True)))
 
 
 def expected_outcomes(exercise, cases: Iterable[Case]) -> list[Outcome]:
@@ -534,8 +589,7 @@ def case_problem(exercise, case: Case, got: Outcome, want: Outcome) -> tuple[Sta
         return Status.WRONG, (f"{label}: the course's reference did not run ({want.status}: "
                               f"{want.error}); please report this.")
     if got.status == "undefined":
-        return Status.NOT_ATTEMPTED, (f"'{name}' is not defined yet: run your answer cell "
-                                      "(the one above this check) first.")
+        return Status.NOT_ATTEMPTED, f"'{name}' is not defined yet: run your answer cell first."
     if got.status == "not callable":
         return Status.WRONG, f"'{name}' should be a function (or class), {got.error}."
     if got.status == "not attempted":
@@ -562,6 +616,17 @@ def case_problem(exercise, case: Case, got: Outcome, want: Outcome) -> tuple[Sta
     problem = _compare(got.value, want.value, case, hidden=case.hidden)
     if problem:
         return Status.WRONG, f"{label}: {problem}"
+    if want.gradient is not None and want.gradient.kind != "other":
+        if got.gradient is not None and got.gradient.kind == "other":
+            return Status.WRONG, f"{label}: the values are right, but {got.gradient.text}"
+        quiet = replace(case, rtol=max(case.rtol, 1e-5), atol=max(case.atol, 1e-7),
+                        result_names=())
+        if got.gradient is None or _compare(got.gradient, want.gradient, quiet, hidden=True):
+            return Status.WRONG, (
+                f"{label}: the values are right, but the gradients through your result are not "
+                "(the check backpropagates through it to the inputs that require grad, as "
+                "training does). Somewhere the computation leaves autograd: `.detach()`, "
+                "`torch.no_grad()`, `.item()`, `torch.tensor(...)` of results or a NumPy detour.")
     return Status.PASSED, ""
 
 
@@ -597,8 +662,10 @@ def _compare(got: Value, want: Value, case: Case, *, hidden: bool, where: str = 
         if len(got.items) != len(want.items):
             return (f"{prefix}expected {len(want.items)} results ({_deep_words(want)}), got "
                     f"{len(got.items)}")
-        for i, (g, w) in enumerate(zip(got.items, want.items, strict=True)):
-            problem = _compare(g, w, case, hidden=hidden, where=f"{where}result {i}".strip())
+        names = case.result_names if len(case.result_names) == len(want.items) and not where \
+            else [f"result {i + 1} of {len(want.items)}" for i in range(len(want.items))]
+        for name, g, w in zip(names, got.items, want.items, strict=True):
+            problem = _compare(g, w, case, hidden=hidden, where=f"{where} {name}".strip())
             if problem:
                 return problem
         return ""
@@ -610,17 +677,20 @@ def _compare(got: Value, want: Value, case: Case, *, hidden: bool, where: str = 
         return (f"{prefix}expected {want.words}, got {got.words}" +
                 (" (later cells index and slice it as an array: return np.stack(...) or "
                  "np.array(...))" if want.kind == "ndarray" and got.kind == "list" else ""))
-    if want.kind in scalar_kinds and got.kind not in (*scalar_kinds, "ndarray", "tensor"):
-        return f"{prefix}expected a number, got {got.words}"
+    if want.kind in scalar_kinds and got.kind not in (*scalar_kinds, "ndarray"):
+        return (f"{prefix}expected a plain number, got {got.words}" +
+                (" (use .item() for a Python float)" if got.kind == "tensor" else ""))
     if got.data is None:
         return f"{prefix}expected {want.words}, got {got.words}"
     if want.kind in ("ndarray", "tensor") and got.kind == want.kind and got.dtype != want.dtype:
-        return (f"{prefix}expected dtype {want.dtype}, got {got.dtype} (keep the dtype of the "
-                f"inputs: the lesson uses this with {want.dtype} data)")
+        return (f"{prefix}expected dtype {want.dtype}, got {got.dtype} (the dtype the reference "
+                "returns on the same inputs: don't convert with .astype(), dtype= or .float())")
     got_arr, want_arr = np.asarray(got.data), np.asarray(want.data)
     if want.kind in scalar_kinds and got_arr.size == 1:
         got_arr = got_arr.reshape(())
     if got_arr.shape != want_arr.shape:
+        if want_arr.shape == ():
+            return f"{prefix}expected a single number, got an array of shape {got_arr.shape}"
         return f"{prefix}expected shape {want_arr.shape}, got shape {got_arr.shape}"
     if np.iscomplexobj(got_arr) and not np.iscomplexobj(want_arr):
         return f"{prefix}expected real numbers, got complex ones"
@@ -630,6 +700,10 @@ def _compare(got: Value, want: Value, case: Case, *, hidden: bool, where: str = 
         diff = float(np.nanmax(np.abs(got_arr - want_arr))) if got_arr.size else 0.0
         if hidden:
             return f"{prefix}the values are not right"
+        if np.allclose(got_arr, want_arr, rtol=1e-5, atol=case.atol):
+            return (f"{prefix}close, but not within the tolerance (rtol={case.rtol:g}): largest "
+                    f"difference {diff:.3g}, relative {_relative(got_arr, want_arr):.1e}. A step "
+                    "in lower precision (float32) or a slightly different formula?")
         return (f"{prefix}expected {_fmt(want_arr)}, got {_fmt(got_arr)} "
                 f"(largest difference {diff:.3g})")
     if want.requires_grad and not got.requires_grad:
@@ -637,6 +711,11 @@ def _compare(got: Value, want: Value, case: Case, *, hidden: bool, where: str = 
                 "does not require grad). Later cells differentiate through this function: avoid "
                 "torch.no_grad(), .detach(), .item() and NumPy inside it.")
     return ""
+
+
+def _relative(got, want) -> float:
+    scale = np.maximum(np.abs(want), 1e-300)
+    return float(np.nanmax(np.abs(got - want) / scale)) if got.size else 0.0
 
 
 def _fmt(x) -> str:

@@ -29,6 +29,7 @@ def _odefunc_cases():
     f3 = _func(3, 16, time_input=True, seed=1)
     f2 = _func(2, 8, time_input=True, seed=2)
     batch = torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    batch.requires_grad_(True)  # inside a solve the state carries gradients too
     single = torch.tensor([0.3, -1.2], dtype=torch.float64)
     return [
         Case("dim 3, hidden 16, a batch of 5 states, t = 0.7",
@@ -42,7 +43,7 @@ def _odefunc_cases():
 
 def _odefunc_hidden_cases():
     f4 = _func(4, 6, time_input=True, seed=11, dtype=torch.float32)
-    batch = torch.randn(2, 3, 4, generator=torch.Generator().manual_seed(12))
+    batch = torch.randn(2, 3, 4, generator=torch.Generator().manual_seed(12)).requires_grad_(True)
     return [Case("float32, a (2, 3, 4) batch, t = 0.25", args=(0.25, batch, f4.net[0], f4.net[2]),
                  rtol=1e-5, atol=1e-6)]
 

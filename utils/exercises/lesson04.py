@@ -70,12 +70,24 @@ def _mlp(seed, dim=2, **kwargs):
     return ODEFunc(dim, hidden=8, **kwargs).double()
 
 
-_UNDER_NO_GRAD = "as inside odeint_adjoint's backward pass"
+class _WithUnused(nn.Module):
+    """ODEFunc plus a parameter the dynamics never use: its gradient is None in autograd."""
+
+    def __init__(self, seed):
+        super().__init__()
+        self.inner = _mlp(seed)
+        self.unused = nn.Parameter(torch.ones(3, dtype=torch.float64))
+
+    def forward(self, t, h):
+        return self.inner(t, h)
 
 
 def _dynamics_case(name, func, y0, t_end):
+    n_params = sum(1 for p in func.parameters() if p.requires_grad)
+    names = ("dL/dh0", *(f"dL/dtheta_{i + 1} (parameter {i + 1} of {n_params})"
+                         for i in range(n_params)))
     return Case(name, args=(func, y0, t_end), call=_adjoint_harness, rtol=1e-6, atol=1e-9,
-                no_grad=True, why=_UNDER_NO_GRAD)
+                no_grad=True, result_names=names)
 
 
 def _dynamics_cases():
@@ -89,7 +101,11 @@ def _dynamics_cases():
 
 def _dynamics_hidden_cases():
     y0 = torch.tensor([[0.3, -0.8]], dtype=torch.float64)
-    return [_dynamics_case("ODEFunc with time input, T = 0.5", _mlp(1, time_input=True), y0, 0.5)]
+    return [
+        _dynamics_case("ODEFunc with time input, T = 0.5", _mlp(1, time_input=True), y0, 0.5),
+        _dynamics_case("a model with a parameter the dynamics never use, T = 0.3",
+                       _WithUnused(2), torch.tensor([[1.0, 0.5]], dtype=torch.float64), 0.3),
+    ]
 
 
 growth_gradients = Exercise(
