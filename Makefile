@@ -83,6 +83,13 @@ browser-test: $(STAMP)
 	scripts/install_browser.sh
 	RUN_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser -p no:cacheprovider -rA
 
+# Before handing in: run each of your notebooks in a fresh kernel and judge your answers the way
+# the grader will (hidden cases named, never shown). Your notebooks are not changed.
+# Another folder: make check-my-work DIR=path/to/my/notebooks
+DIR ?= notebooks
+check-my-work: $(STAMP)
+	$(BIN)/python scripts/check_my_work.py "$(DIR)"
+
 # The course website: a static book of the committed, executed notebooks (nothing re-executed),
 # built offline into site/_build/html with Sphinx (-W: warnings are errors) and myst-nb; MathJax
 # and its font come from npm (site/package-lock.json) and are served by the site itself.
