@@ -82,7 +82,9 @@ rollout_errors = Exercise(
     cases=_rollout_cases,
     hidden_cases=_rollout_hidden_cases,
     hint_text="""
-error = np.linalg.norm(y_pred - y_true, axis=-1)   # distance in state space at each time
-MSE = mean of error**2, max error = largest error, final error = error at the last time.
-Return the three as Python floats: (mse, max_error, final_error).""",
+MSE: the same measure as the training loss, the mean over times AND components of the squared
+difference (y_pred - y_true) ** 2.
+distance = np.linalg.norm(y_pred - y_true, axis=-1)   # Euclidean distance at each time
+max distance = the largest, final distance = the one at the last time.
+Return the three as Python floats: (mse, max_distance, final_distance).""",
 )
