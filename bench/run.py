@@ -27,6 +27,15 @@ Three parts, each a table in ``docs/benchmarks.md`` and an entry in ``bench/resu
 3. ``course``: the execution time of every lesson in ``notebooks/`` (copies, run with nbclient on
    the course kernel, as the build does) and their total.
 
+4. ``seeds``: the seed spread of lessons 05 and 06 (``bench/seed_spread.py``): each lesson's own
+   source rerun with other training seeds; test MSE (05) and forecast RMSE per model (06), with
+   mean and range. Slow (ten lesson runs): run it alone with ``--parts seeds``.
+
+5. ``sliders``: per-slider latency in a real browser (``bench/slider_latency.py``): JupyterLab in
+   headless Chromium, one arrow-key press on each slider, time until its cell's output changes;
+   median and worst per lesson next to the floor of the stack (a trivial two-panel inline
+   matplotlib slider). Run it alone with ``--parts sliders``.
+
 Torch runs on one thread (``--threads``): on a shared 2-core machine, more threads make tiny
 tensor operations slower and the figures erratic. Wall times depend on the machine and on what
 else runs on it; compare the figures of one run with each other (the ratios), not across runs.
@@ -54,12 +63,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules of the bench
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "bench" / "results.json"
 REPORT = ROOT / "docs" / "benchmarks.md"
 KERNEL = "neural-ode-course"
-PARTS = ("solvers", "adjoint", "course")
+PARTS = ("solvers", "adjoint", "course", "seeds", "sliders")
+DEFAULT_PARTS = ("solvers", "adjoint", "course")  # the slow parts run when named
 COMMAND = "make bench   # = .venv/bin/python bench/run.py"
 
 SPIRAL_A = [[-0.1, 2.0], [-2.0, -0.1]]
@@ -471,6 +483,26 @@ def render(results: dict) -> str:
             *course_table(c),
             "",
         ]
+    if "seeds" in results:
+        import seed_spread
+
+        lines += [
+            "## Seed spread of lessons 05 and 06",
+            "",
+            "`python bench/run.py --parts seeds` (or `python bench/seed_spread.py`): each "
+            "lesson's source executed as a script with its training seeds "
+            "(`torch.manual_seed`, `torch.Generator().manual_seed`) set to the seed shown; the "
+            "data stay the same. Lesson 05: test MSE of the rollout from (1, 0) over [0, 10]. "
+            "Lesson 06: forecast RMSE 1916-1920 in thousands of pelts, per model.",
+            "",
+        ]
+        for lesson, result in results["seeds"].items():
+            lines += [f"Lesson {lesson}:", "", *seed_spread.table(result), ""]
+    if "sliders" in results:
+        import slider_latency
+
+        lines += ["## Slider latency in the browser", "",
+                  *slider_latency.report(results["sliders"]), ""]
     return "\n".join(lines)
 
 
@@ -492,7 +524,8 @@ def environment(threads: int) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated: {PARTS}")
+    parser.add_argument("--parts", default=",".join(DEFAULT_PARTS),
+                        help=f"comma-separated, from {PARTS}; default {DEFAULT_PARTS}")
     parser.add_argument("--repeats", type=int, default=7, help="timed solves per library")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that it runs")
@@ -530,6 +563,16 @@ def main(argv=None) -> int:
         notebooks = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
         print(f"course: {len(notebooks)} lessons", flush=True)
         results["course"] = bench_course(notebooks, args.timeout)
+    if "seeds" in parts:
+        import seed_spread
+
+        print("seeds: lessons 05 and 06 rerun with other training seeds", flush=True)
+        results["seeds"] = {lesson: seed_spread.spread(lesson) for lesson in ("05", "06")}
+    if "sliders" in parts:
+        import slider_latency
+
+        print("sliders: latency in headless Chromium", flush=True)
+        results["sliders"] = slider_latency.measure(args.notebooks or None)
     results["environment"]["bench_seconds"] = time.perf_counter() - start
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=1) + "\n")

@@ -119,3 +119,56 @@ def test_main_writes_the_report_and_json(tmp_path):
     assert "make bench" in text and "| spiral" in text
     with pytest.raises(SystemExit):
         bench.main(["--parts", "nonsense"])
+
+
+# --- the seed-spread and slider-latency parts (their slow runs are not part of the tests) --------
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_seed_spread_changes_only_the_training_seeds():
+    seeds = _load("seed_spread")
+    for lesson in ("05", "06"):
+        original = (ROOT / "lessons_src" / seeds.SOURCES[lesson]).read_text()
+        seeded = seeds.seeded_source(lesson, 3)
+        assert "manual_seed(0)" in original and "manual_seed(0)" not in seeded
+        assert seeded.replace("manual_seed(3)", "manual_seed(0)") == original
+        assert "seed=0" in seeded or lesson == "06"  # the data keep their own seed
+
+
+def test_seed_spread_summary_and_table():
+    seeds = _load("seed_spread")
+    rows = [{"lesson": "06", "seed": s, "forecast_rmse": {"A": a, "B": b}}
+            for s, a, b in ((0, 3.0, 4.0), (1, 5.0, 4.0), (2, 3.5, 4.5))]
+    summary = seeds.summarise(rows)
+    assert summary["A"]["mean"] == pytest.approx(3.8333, abs=1e-3)
+    assert (summary["A"]["min"], summary["A"]["max"]) == (3.0, 5.0)
+    assert summary["best_per_seed"] == ["A", "B", "A"]
+    lines = seeds.table({"rows": rows, "summary": summary})
+    assert lines[2] == "| A | 3.0 | 5.0 | 3.5 | 3.8 | 3.0-5.0 |"
+    assert lines[-1].startswith("| lowest forecast RMSE | A | B | A |")
+
+
+def test_slider_latency_report_relates_every_lesson_to_the_floor():
+    latency = _load("slider_latency")
+    result = {
+        "presses": 4, "goal_ms": 250.0,
+        "floor": {"median_ms": 200.0, "worst_ms": 220.0},
+        "lessons": [
+            {"lesson": "01.ipynb", "median_ms": 240.0, "worst_ms": 300.0,
+             "worst_slider_median_ms": 260.0,
+             "sliders": [{"cell": 3, "slider": "h", "ms": [230.0, 250.0, 260.0]}]},
+            {"lesson": "02.ipynb", "median_ms": None, "worst_ms": None,
+             "worst_slider_median_ms": None, "sliders": []},
+        ],
+    }
+    text = "\n".join(latency.report(result))
+    assert "| floor (trivial two-panel slider) | 1 | 200 | 220 | 200 | 1.00 |" in text
+    assert "| 01.ipynb | 1 | 240 | 300 | 260 | 1.20 |" in text
+    assert "| 02.ipynb | 0 | - | - | - | - |" in text
+    assert "| 01.ipynb | 3 | h | 250 |" in text
