@@ -220,7 +220,7 @@ plt.show()
 # below zero: the true solution never does that (a population that starts positive stays
 # positive), and past zero the equations describe nothing — $\ln x$ in $V$ is undefined and the
 # solution blows up. The figure stops there and says when. The reference (thin lines) is RK4
-# with a step of 0.005, accurate to better than $10^{-5}$ here; section 6 builds RK4.
+# with a step of 0.01, within $10^{-5}$ of the populations' size here; section 6 builds RK4.
 
 # %% tags=["nbval-ignore-output"]
 _ = widgets.interact(

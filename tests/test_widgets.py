@@ -15,7 +15,7 @@ def test_euler_slider_data_shapes_and_reference():
     # The reference conserves V; Euler drifts, and outwards (V grows).
     lv = LotkaVolterra()
     v_ref = lv.invariant(data["reference"])
-    assert np.ptp(v_ref) < 1e-7
+    assert np.ptp(v_ref) < 1e-6
     assert data["drift"][-1] > 0.01
 
 
@@ -55,7 +55,7 @@ def test_reference_is_independent_and_accurate():
     data = lotka_volterra_euler_data(step_size=0.01, alpha=1.3, gamma=1.2)
     tight = odeint(LotkaVolterra(alpha=1.3, gamma=1.2), np.array([10.0, 5.0]), data["t"],
                    rtol=1e-11, atol=1e-11)
-    assert np.abs(data["reference"] - tight).max() < 1e-5
+    assert np.abs(data["reference"] - tight).max() < 1e-5 * np.abs(tight).max()
 
 
 def test_euler_leaving_the_physical_region_is_reported_not_drawn():
