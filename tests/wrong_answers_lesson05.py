@@ -86,3 +86,22 @@ def errors_in_place(y_pred, y_true):
 
 
 WRONG["ex05_rollout_errors"].append(errors_in_place)
+
+
+def step_returns_tensor(func, optimizer, y0, t, y_true):
+    optimizer.zero_grad()
+    loss = (odeint(func, y0, t, method="rk4") - y_true).pow(2).mean()
+    loss.backward()
+    optimizer.step()
+    return loss  # a tensor that requires grad, not a Python float
+
+
+def step_default_solver(func, optimizer, y0, t, y_true):
+    optimizer.zero_grad()
+    loss = (odeint(func, y0, t) - y_true).pow(2).mean()  # dopri5, not the lesson's rk4
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+WRONG["ex05_training_step"] += [step_returns_tensor, step_default_solver]
