@@ -106,10 +106,11 @@ site: $(SITE_STAMP) site/node_modules/.package-lock.json
 	$(BIN)/python scripts/build_site.py $(if $(LAUNCH_URL),--launch-url '$(LAUNCH_URL)',)
 
 # Every page of the built site in headless Chromium: offline, math, figures, search, axe-core;
-# screenshots in site/_build/screenshots.
+# screenshots in site/_build/screenshots. Then the learner's and the instructor's lab.
 site-test: site
 	scripts/install_browser.sh
-	RUN_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/site -p no:cacheprovider -rA
+	RUN_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/site/test_site_in_browser.py \
+		tests/site/test_lab_modes.py -p no:cacheprovider -rA
 
 # utils.odeint vs torchdiffeq, adjoint vs direct backprop, and every lesson's run time:
 # writes docs/benchmarks.md and bench/results.json.
