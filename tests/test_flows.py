@@ -224,8 +224,12 @@ def test_morph_frames_run_from_the_base_to_the_learned_density(shown):
         learned = flows.log_prob(field, torch.tensor(points), method="dopri5", rtol=1e-7,
                                  atol=1e-9, create_graph=False).exp()
     np.testing.assert_allclose(frames["density"][-1].ravel(), learned, rtol=1e-4, atol=1e-7)
-    for k in (0, 2):  # the slider at both ends
-        flows.show_morph_frame(frames, k, data=np.zeros((5, 2)))
-    assert len(shown) == 2
+    view = flows.MorphView(frames, data=np.zeros((5, 2)))
+    for k in (0, 2, 0):  # the slider at both ends, and back
+        image = view.show(k)
+        assert image.data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"t = {frames['times'][k]:.2f}" in view.live.parts["axes"][1].get_title()
+    assert view.live.parts["image"].get_clim()[1] == pytest.approx(frames["density"][0].max())
+    assert not shown  # a persistent figure of its own: nothing goes through plt.show
     with pytest.raises(ValueError, match="k must be"):
-        flows.show_morph_frame(frames, 3)
+        view.show(3)
