@@ -384,8 +384,10 @@ class Grader:
                                f"{limits.total_timeout:g} s and was stopped.")
                 return False
             if event is None:
-                sub.add_status("grader_error", "The runner ended without reporting; its last "
-                               "words: " + runner.stderr.decode("utf-8", "replace")[-300:])
+                sub.add_status("interfered", "The grader's runner inside the sandbox stopped "
+                               "before the end (killed by the notebook?); what it had not "
+                               "reported was not graded. Its last words: "
+                               + (runner.stderr.decode("utf-8", "replace")[-300:] or "none"))
                 return False
             kind = event.get("event")
             if kind == "started":

@@ -55,6 +55,7 @@ NOTEBOOK_STATUS = {
     "cells_reordered": "graded cells are not in the lesson's order",
     "cells_duplicated": "a graded cell appears more than once (the last copy was graded)",
     "check_cell_edited": "a check cell was edited (the grader ignores check cells anyway)",
+    "interfered": "the notebook stopped the grader's runner inside its sandbox",
     "grader_error": "the grader itself failed on this notebook (please report it)",
 }
 

@@ -414,6 +414,11 @@ def hostile(folder: Path, out: Path, canaries: Path, marker: str
     for e in ex[:2]:
         _replace(nb, e, _READS_OTHER.format(folder=str(folder), name=e.answer_name))
     out_nbs["reads_other.ipynb"] = nb
+
+    # Kills the process that runs it (in the sandbox: the grader's runner, nothing else).
+    nb = copy.deepcopy(solved)
+    nb.cells.insert(1, _code("import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGKILL)"))
+    out_nbs["kills_runner.ipynb"] = nb
     return out_nbs
 
 
@@ -481,6 +486,7 @@ def expected_rows(*, hostile: bool = True, sandbox: str = "yes") -> list[dict]:
     if hostile:
         cases.update({
             "escape.ipynb": ("ok", {}),
+            "kills_runner.ipynb": ("interfered", dict.fromkeys(range(len(ex)), "not_run")),
             # The patches forge every later exercise's outcomes: all score zero.
             "patches_grader.ipynb": ("ok", dict.fromkeys(range(len(ex)), "wrong")),
             "post_run_hook.ipynb": ("ok", {0: "wrong", 1: "wrong"}),
