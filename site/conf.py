@@ -31,6 +31,7 @@ myst_heading_anchors = 3
 # MathJax 4 from the site's own _static (copied from npm by build_site.py), with its font.
 html_static_path = [str(SRC / "_vendor"), str(HERE / "_static")]
 html_css_files = ["course.css"]
+html_favicon = str(HERE / "_static" / "favicon.svg")  # served by the site: no /favicon.ico 404
 mathjax_path = "mathjax/tex-mml-chtml.js"
 mathjax4_config = {"loader": {"paths": {"fonts": "[mathjax]/fonts"}}}
 
