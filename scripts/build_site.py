@@ -156,7 +156,7 @@ def static_widget_outputs(output: dict, state: dict) -> tuple[list[dict], str | 
     ]
     if controls:
         settings = ", ".join(
-            f"{c.get('description') or 'value'} = {_format_value(c.get('value'))}" for c in controls
+            f"{c.get('description') or 'value'} = {_control_value(c)}" for c in controls
         )
         what = "figure" if any("image/png" in o.get("data", {}) for o in stored) else "output"
         note = {
@@ -174,6 +174,15 @@ def static_widget_outputs(output: dict, state: dict) -> tuple[list[dict], str | 
         text = " ".join(p.replace("\u2007", " ").strip() for p in parts if p.strip())
         return [{"output_type": "stream", "name": "stdout", "text": text + "\n"}], None
     return copy.deepcopy(stored), None
+
+
+def _control_value(state: dict) -> str:
+    """A control's setting: its value, or for a selection (SelectionSlider, ToggleButtons,
+    Dropdown) the label of the selected option, which the widget state stores as an index."""
+    labels, index = state.get("_options_labels"), state.get("index")
+    if labels and isinstance(index, int) and 0 <= index < len(labels):
+        return str(labels[index])
+    return _format_value(state.get("value"))
 
 
 _TITLE_CALLS = re.compile(

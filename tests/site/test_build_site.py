@@ -155,3 +155,14 @@ def test_broken_internal_links_are_found(build_site, tmp_path):
     problems = build_site.broken_links(tmp_path)
     assert len(problems) == 3
     assert any("#nowhere" in p for p in problems) and any("missing.html" in p for p in problems)
+
+
+def test_slider_settings_read_from_the_widget_state(build_site):
+    assert build_site._control_value({"value": 0.01}) == "0.01"
+    selection = {"value": None, "index": 2, "_options_labels": ["0.1", "0.15", "0.2"]}
+    assert build_site._control_value(selection) == "0.2"
+    for path in NOTEBOOKS:
+        _nb, _lesson, static = _static(build_site, path)
+        for output in _outputs(static):
+            note = output.get("data", {}).get("text/markdown", "")
+            assert "= None" not in note, f"{path.name}: {note}"
