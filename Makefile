@@ -16,6 +16,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 help:
 	@echo "make lab | test | notebooks | grade SUBMISSIONS=dir | release | bench | browser-test | lint | clean"
+	@echo "make instructor-lab | check-my-work [DIR=dir] | site [LAUNCH_URL=url] | site-test"
 
 # The course's own environment: created if absent, reinstalled when the pins change.
 $(STAMP): pyproject.toml constraints.txt
