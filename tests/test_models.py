@@ -92,7 +92,7 @@ def test_neural_ode_trajectory_and_final_state_match_odeint():
 
 
 def test_neural_ode_fixed_step_is_rk4_with_that_step():
-    from utils.exercises.lesson03 import _neural_ode_forward
+    from utils.exercises.solutions.lesson03 import neural_ode_forward as _neural_ode_forward
 
     func = _func(3, seed=1)
     t = torch.linspace(0.0, 2.0, 5, dtype=torch.float64)
