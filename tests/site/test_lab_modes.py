@@ -135,6 +135,9 @@ def _state(page) -> dict:
             menus, tabs, toasts, active,
             formgraderCommand: app.commands.hasCommand('nbgrader:open-formgrader'),
             courseListCommand: app.commands.hasCommand('nbgrader:open-course-list'),
+            assignmentListCommand: app.commands.hasCommand('nbgrader:open-assignment-list'),
+            studentTools: ['assignment-list', 'validate-assignment']
+              .map(name => app.isPluginActivated('@jupyter/nbgrader:' + name)),
           };
         }""",
         NBGRADER_PLUGINS,
@@ -154,6 +157,8 @@ def test_learner_lab_opens_lesson_01_without_instructor_tools_or_news(browser, t
     assert state["kernel"] == "neural-ode-course"
     assert not any(state["active"].values()), state["active"]
     assert not state["formgraderCommand"] and not state["courseListCommand"]
+    # nbgrader's student side stays: Assignment List (command palette) and the Validate button
+    assert state["studentTools"] == [True, True] and state["assignmentListCommand"]
     assert "Nbgrader" not in state["menus"], state["menus"]
     assert not any("Create Assignment" in tab for tab in state["tabs"]), state["tabs"]
     assert not state["toasts"], f"a notification popped up: {state['toasts']}"
