@@ -239,7 +239,7 @@ plt.show()
 #
 # ## 4. Memory: what the adjoint buys, and when
 #
-# Peak memory of **one training step** (forward, backward, Adam update) on a batch of 128,
+# Peak memory of **one training step** (forward, backward, update) on a batch of 128,
 # each measured in a fresh child process (`utils.profiling.peak_memory`, as in lesson 04: torch's
 # allocations are invisible to Python's own tracing). We train the ODE-Net here by backpropagating
 # through dopri5's operations; its adjoint version (`adjoint=True`: gradients by solving the
