@@ -30,6 +30,23 @@ from utils.widgets import (  # noqa: E402
 )
 
 
+@pytest.fixture
+def shown(monkeypatch):
+    """The figures the show functions rendered (they return a PNG image, nothing goes through
+    ``plt.show``): overrides the conftest fixture of the same name for this module."""
+    from utils import widgets
+
+    figures, original = [], widgets._image
+
+    def recording(fig):
+        figures.append(fig)
+        return original(fig)
+
+    monkeypatch.setattr(widgets, "_image", recording)
+    return figures
+
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield

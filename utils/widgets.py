@@ -12,7 +12,6 @@ import math
 import numbers
 import textwrap
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -70,6 +69,30 @@ class LiveFigure:
         buffer = io.BytesIO()
         self.parts["fig"].savefig(buffer, format="png")
         return Image(data=buffer.getvalue(), format="png")
+
+
+def _image(fig):
+    """The PNG image of a slider's figure, rendered once: laid out as ``tight_layout`` would,
+    without the second drawing pass that a layout engine or the inline backend's tight bounding
+    box costs. The show functions return it and ``interact`` displays it; ``image.figure`` keeps
+    the figure (for tests)."""
+    from IPython.display import Image
+
+    _fixed_tight_layout(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    image = Image(data=buffer.getvalue(), format="png")
+    image.figure = fig
+    return image
+
+
+def _fixed_tight_layout(fig, **kwargs):
+    """Place the axes once, as ``tight_layout`` would, without installing a layout engine:
+    a figure with a layout engine is drawn twice per ``savefig`` (a layout pass, then the
+    render), which doubles a slider's redraw time."""
+    from matplotlib.layout_engine import TightLayoutEngine
+
+    TightLayoutEngine(**kwargs).execute(fig)
 
 
 def _lotka_volterra_steps(method, rates, y0, h, n_steps, stop_at_zero):
@@ -188,7 +211,7 @@ def _build_lotka_volterra_euler():
     axes[2].set(xlabel="t", ylabel="(V(t) - V(0)) / |V(0)|", xlim=(0, 50),
                 title="drift of the conserved V")
     lines["left"] = axes[2].axvline(np.nan, color="tab:red", lw=1, ls=":")
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    _fixed_tight_layout(fig, rect=(0, 0, 1, 0.93))
     return {"fig": fig, "axes": axes, "lines": lines,
             "suptitle": fig.suptitle("", fontsize=9, color="tab:red")}
 
@@ -280,7 +303,8 @@ def show_resnet_spiral(n_blocks):
     """Draw :func:`resnet_spiral_data`: the stack's states over the exact flow, phase plane."""
     data = resnet_spiral_data(n_blocks=n_blocks)
     label = f"{n_blocks} blocks"
-    _fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    fig = Figure(figsize=(5.5, 5.5), dpi=72)
+    ax = fig.subplots()
     plots.phase_portrait(
         {"exact flow": data["exact_fine"], label: data["resnet"]},
         ax=ax,
@@ -293,7 +317,7 @@ def show_resnet_spiral(n_blocks):
         f"gap at t={data['t'][-1]:.3g}: {data['gap']:.3g}",
         fontsize=10,
     )
-    plt.show()
+    return _image(fig)
 
 
 # -- Lesson 02: dopri5's steps on Lotka-Volterra at a chosen tolerance -------------------------
@@ -323,10 +347,11 @@ def show_adaptive_steps(log10_rtol):
     time and rejected attempts. (A log10 slider: tolerances span decades.)"""
     rtol = 10.0**log10_rtol
     data = adaptive_steps_data(rtol=rtol)
-    _fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig = Figure(figsize=(8, 3.5), dpi=72)
+    ax = fig.subplots()
     plots.step_sizes(data["stats"], ax=ax)
     ax.set_title(f"dopri5 on Lotka–Volterra, rtol = {rtol:.1e}: NFE = {data['nfe']}")
-    plt.show()
+    return _image(fig)
 
 
 # -- Lesson 03: cost and accuracy of a solver on a Neural ODE ---------------------------------
@@ -395,7 +420,8 @@ def show_solver_cost(func, h0, t, reference, *, method, log10_step_size, log10_r
     # Say which slider this method ignores, so moving it visibly explains itself.
     unused = (f"step {10.0 ** log10_step_size:.3g} applies to fixed-step methods only" if adaptive
               else f"rtol {10.0 ** log10_rtol:.1e} applies to dopri5 only")
-    _fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    fig = Figure(figsize=(5.5, 5.5), dpi=72)
+    ax = fig.subplots()
     plots.phase_portrait(
         {"reference": reference, method: data["ys"]},
         ax=ax,
@@ -409,7 +435,7 @@ def show_solver_cost(func, h0, t, reference, *, method, log10_step_size, log10_r
     else:
         ax.set_title(f"{method}, {what}: NFE {data['nfe']}, largest error {data['error']:.1e}"
                      f"\n({unused})", fontsize=10)
-    plt.show()
+    return _image(fig)
 
 
 # -- Lesson 05: the learned dynamics at a snapshot taken during training ----------------------
@@ -473,7 +499,8 @@ def show_training_snapshot(
     """
     data = training_snapshot_data(func, snapshot, y0, t, xlim=xlim, ylim=ylim, n=15, method="rk4")
     t, reference, trajectory = to_numpy(t), to_numpy(reference), data["trajectory"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig = Figure(figsize=(11, 4), dpi=72)
+    axes = fig.subplots(1, 2)
     axes[0].quiver(*data["field"], color="0.5")
     axes[0].plot(reference[:, 0], reference[:, 1], "C0", lw=3, alpha=0.5, label="true")
     axes[0].plot(trajectory[:, 0], trajectory[:, 1], "C3", lw=1.5, label="learned")
@@ -486,8 +513,7 @@ def show_training_snapshot(
                 title=(f"window loss at this step: {data['loss']:.2g}"
                        if np.isfinite(data["loss"]) else "before training (no loss yet)"))
     axes[1].legend(loc="upper right")
-    fig.tight_layout()
-    plt.show()
+    return _image(fig)
 
 
 # -- Lesson 06: Lotka-Volterra by hand against the lynx-hare records ---------------------------
@@ -560,7 +586,7 @@ def _build_lotka_volterra_by_hand():
     ax.legend(ncol=3, fontsize=8, loc="upper left")
     off_scale = ax.text(0.99, 0.97, "", transform=ax.transAxes, ha="right", va="top",
                         fontsize=8, color="tab:red")
-    fig.tight_layout()
+    _fixed_tight_layout(fig)
     return {"fig": fig, "ax": ax, "hare": hare, "lynx": lynx, "off_scale": off_scale}
 
 
