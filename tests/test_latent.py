@@ -269,3 +269,11 @@ def test_prediction_sweep_covers_every_setting():
         assert set(t_few) <= set(t_many)
     with pytest.raises(ValueError, match="models"):
         latent.prediction_sweep({}, fractions=(0.3,), counts=(5,))
+
+
+def test_linear_interpolation_of_a_series_without_observations_is_zero():
+    data = irregular_oscillators(60, fraction=0.1, seed=2)
+    empty = ~data.window.any(axis=1)
+    assert empty.any()  # this seed has one: the case is really tested
+    out = linear_interpolation(data, random_query_times(5))
+    assert (out[empty] == 0).all() and np.isfinite(out).all()

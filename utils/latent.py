@@ -6,8 +6,9 @@ Predict its position at *any* time, inside the window (interpolation) and after 
 they move forward in time:
 
 * :class:`GapGRUEncoder` runs a GRU over the observed points **backwards in time**, feeding it each
-  point's value and the time gap to the point it read before (:func:`encode_backwards`), and maps
-  its last hidden state to an initial latent state ``z0`` (the state at ``t = 0``).
+  point's value, the time gap to the point it read before, and its time
+  (:func:`encode_backwards`), and maps its last hidden state to an initial latent state ``z0``
+  (the state at ``t = 0``).
 * :class:`LatentODEDecoder` solves ``dz/dt = f_theta(z)`` from ``z0`` and reads the position out of
   ``z(t)`` at the query times (:func:`latent_readout`): a function of continuous time.
 * :class:`GRUDeltaTDecoder` steps a GRU once per query time, fed the gap since the previous query:
@@ -17,7 +18,8 @@ This is the deterministic core of the latent ODE of Rubanova, Chen & Duvenaud, "
 Irregularly-Sampled Time Series", NeurIPS 2019, arXiv:1907.03907. Their model is a variational
 autoencoder (the encoder gives a distribution over ``z0``, trained by the ELBO) and their encoder
 is an ODE-RNN (the hidden state also follows an ODE between observations); here the encoder is a
-GRU told the gaps, and ``z0`` is a point. The GRU-Δt decoder is one of their baselines ("RNN-Δt").
+GRU told the gaps and times, and ``z0`` is a point. The GRU-Δt decoder is the simple recurrent
+model fed the time gaps, like their "RNN-Δt" baseline.
 
 Shapes: ``n_series`` (batch) first, time second: positions ``(batch, n_times)``.
 """
@@ -212,12 +214,15 @@ def encode_backwards(cell: nn.GRUCell, x: torch.Tensor, mask: torch.Tensor,
     """Run ``cell`` over the observed points of each series from the last to the first.
 
     At each grid time ``t[i]``, going backwards, a series with ``mask[:, i]`` True updates its
-    hidden state ``h <- cell([x_i, gap_i], h)``, where ``gap_i`` is the time from ``t[i]`` to the
-    observation this series read before (its next one in time), or to ``t[-1]`` for its first;
-    a series without an observation at ``t[i]`` keeps its ``h``. ``h`` starts at zeros.
+    hidden state ``h <- cell([x_i, gap_i, t_i], h)``, where ``gap_i`` is the time from ``t[i]``
+    to the observation this series read before (its next one in time), or to ``t[-1]`` for its
+    first; a series without an observation at ``t[i]`` keeps its ``h``. ``h`` starts at zeros.
 
     Args:
-        cell: ``nn.GRUCell(2, hidden)``; input features ``(value, gap)`` in that order.
+        cell: ``nn.GRUCell(3, hidden)``; input features ``(value, gap, time)`` in that order.
+            (With only value and gap, the GRU must add up gaps to know where it is in time;
+            in trials while writing lesson 09, the time as a third input made it learn much
+            faster at the lesson's budget.)
         x: values ``(batch, n_times)`` (ignored where not observed).
         mask: bool ``(batch, n_times)``: which points each series observed.
         t: grid times ``(n_times,)``, increasing (not necessarily evenly spaced).
@@ -486,13 +491,14 @@ def predict(model: SeriesModel, data: IrregularSeries, t_query) -> np.ndarray:
 
 def linear_interpolation(data: IrregularSeries, t_query) -> np.ndarray:
     """Baseline: join each series' observations in the window by straight lines
-    (``numpy.interp``: held constant before the first and after the last one).
+    (``numpy.interp``: held constant before the first and after the last one); a series with no
+    observation in the window gets 0.
 
     ``t_query`` ``(n,)`` or ``(n_series, n)``; returns ``(n_series, n)``.
     """
     t_query = np.asarray(t_query, dtype=float)
     t_query = np.broadcast_to(t_query, (len(data.x), t_query.shape[-1]))
-    return np.stack([np.interp(tq, data.t[w], x[w])
+    return np.stack([np.interp(tq, data.t[w], x[w]) if w.any() else np.zeros_like(tq)
                      for tq, x, w in zip(t_query, data.x, data.window, strict=True)])
 
 
