@@ -5,11 +5,12 @@
     .venv/bin/python scripts/check_my_work.py notebooks/01_ode_basics.ipynb ...
 
 Each notebook runs top to bottom in a fresh kernel (the course kernel), the way "Restart and Run
-All" would, and carries on past a cell that fails. Right after each of your answer cells it notes
-what that cell defined; at the end it judges those definitions with the same judge the grader
-uses (``utils.exercises.self_check``, visible and hidden cases). It then prints, per lesson, each
-exercise as *passed*, *not attempted* or *not yet right* with the first case that failed. A
-hidden case is only named, never shown. Your notebook files are not changed.
+All" would, and carries on past a cell that fails. When each check cell runs (right after your
+answer cell) it notes what your answer cell defined; at the end it judges those definitions with
+the same judge the grader uses (``utils.exercises.self_check``, visible and hidden cases). It
+then prints, per lesson, each exercise as *passed*, *not attempted* or *not yet right* with the
+first case that failed. A hidden case is only named, never shown. Your notebook files are not
+changed.
 
 Why the answers are noted right after their cells: a check cell hands the later cells the course's
 reference when your answer does not pass, so at the end of a run the name holds the reference,
@@ -62,28 +63,35 @@ def lesson_of(nb) -> str | None:
     return None
 
 
-def instrument(nb, answer_names: dict[str, str], lesson: str):
-    """A copy of ``nb`` that notes each answer cell's definition and judges them at the end.
+def _capture(name: str) -> str:
+    return (
+        f"globals().setdefault({ANSWERS!r}, {{}})[{name!r}] = globals().get({name!r}, "
+        "__import__('utils.exercises.judge', fromlist=['UNDEFINED']).UNDEFINED)"
+    )
 
-    Returns the copy and {index of an answer cell in the copy: exercise id}.
+
+def instrument(nb, answer_names: dict[str, str], lesson: str):
+    """A copy of ``nb`` that notes each answer's definition and judges them all at the end.
+
+    The note is one line put first in the exercise's check cell (the answer cell has just run;
+    the check still sees the answer cell as the cell run before it, as it expects), or, when
+    the learner deleted the check cell, at the end of the answer cell. No cell is added or
+    moved, so cell numbers stay the learner's. Returns the copy and {answer cell index: id}.
     """
     nb = copy.deepcopy(nb)
-    cells, answer_cells = [], {}
-    for cell in nb.cells:
-        cells.append(cell)
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-        match = ANSWER_ID.match(grade_id) if cell.cell_type == "code" else None
-        if match and match[1] in answer_names:
-            answer_cells[len(cells) - 1] = match[1]
-            name = answer_names[match[1]]
-            cells.append(
-                nbformat.v4.new_code_cell(
-                    "from utils.exercises.judge import UNDEFINED as _UNDEFINED\n"
-                    f"globals().setdefault({ANSWERS!r}, {{}})[{name!r}] = "
-                    f"globals().get({name!r}, _UNDEFINED)"
-                )
-            )
-    cells.append(
+    ids = [cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "") for cell in nb.cells]
+    answer_cells = {}
+    for index, (cell, grade_id) in enumerate(zip(nb.cells, ids, strict=True)):
+        if cell.cell_type != "code":
+            continue
+        answer = ANSWER_ID.match(grade_id)
+        if answer and answer[1] in answer_names:
+            answer_cells[index] = answer[1]
+            if answer[1] not in ids:  # no check cell: note the answer at the end of its cell
+                cell.source = cell.source.rstrip("\n") + "\n" + _capture(answer_names[answer[1]])
+        elif grade_id in answer_names and CHECK_ID.match(grade_id):
+            cell.source = _capture(answer_names[grade_id]) + "\n" + cell.source
+    nb.cells.append(
         nbformat.v4.new_code_cell(
             "import json as _json\n"
             "from utils.exercises import self_check as _self_check\n"
@@ -94,9 +102,8 @@ def instrument(nb, answer_names: dict[str, str], lesson: str):
             "'max_points': r.max_points} for r in _results]))"
         )
     )
-    for cell in cells:
+    for cell in nb.cells:
         cell.pop("id", None)
-    nb.cells = cells
     nb.nbformat_minor = 4
     return nb, answer_cells
 
@@ -141,23 +148,23 @@ def check_notebook(path: Path, *, cell_timeout: float = CELL_TIMEOUT) -> Report:
     except Exception as exc:  # the kernel died or ignored an interrupt: say so, judge nothing
         report.problem = f"the run stopped: {type(exc).__name__}: {exc}"
     report.seconds = time.perf_counter() - start
-    original_index = 0
     for index, cell in enumerate(run.cells[:-1]):
-        if index in answer_cells:
-            error = _error_line(cell)
-            if error:
-                report.answer_errors[answer_cells[index]] = error
-        if cell.get("source", "").startswith("from utils.exercises.judge import UNDEFINED"):
-            continue  # one of ours
-        original_index += 1
         error = _error_line(cell)
-        if error and index not in answer_cells:
-            report.cell_errors.append(f"cell {original_index}: {error}")
+        if error and index in answer_cells:
+            report.answer_errors[answer_cells[index]] = error
+        elif error:
+            report.cell_errors.append(f"cell {index + 1}: {error}")
     text = "".join(o.get("text", "") for o in run.cells[-1].get("outputs", []))
     found = [line for line in text.splitlines() if line.startswith(MARKER)]
     if found:
         for result in json.loads(found[-1][len(MARKER) :]):
             result["title"] = titles.get(result["id"], result["id"])
+            error = report.answer_errors.get(result["id"])
+            if error and result["status"] == "not attempted":
+                # the answer cell failed, so it defined nothing: its check cell says "not yet
+                # right" with the error, and so does this report
+                result["status"] = "wrong"
+                result["message"] = f"your answer cell stopped with {error}; fix it and run it."
             report.results.append(result)
     elif not report.problem:
         report.problem = "the final check did not run: " + (
@@ -183,7 +190,7 @@ def format_report(report: Report) -> str:
         if r["status"] != "passed":
             pad = " " * (width + 4)
             line += "\n" + "\n".join(pad + part for part in r["message"].splitlines())
-            if r["id"] in report.answer_errors:
+            if r["id"] in report.answer_errors and "answer cell stopped" not in r["message"]:
                 error = report.answer_errors[r["id"]]
                 line += f"\n{pad}(your answer cell stopped with {error})"
         lines.append(line)

@@ -2,8 +2,8 @@
 
 One run over two notebooks (one kernel start each, about a minute on a quiet 2-core machine):
 the shipped notebook (every answer still a stub: all "not attempted") and a copy with one right
-answer, one wrong answer and one answer cell deleted. The report must say exactly that, show the
-wrong answer's failing case, and leave the notebooks unchanged.
+answer, one wrong answer, one answer cell deleted and one that does not compile. The report must
+say exactly that, show the wrong answer's failing case, and leave the notebooks unchanged.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ def _learner_copy(path: Path) -> None:
             cell.source = WRONG_EULER_SOLVE
         elif grade_id == "ex01_rk4_step-answer":
             continue  # the learner deleted this answer cell
+        elif grade_id == "ex01_convergence_order-answer":
+            cell.source = "def convergence_order(step_sizes, errors)\n    return 1.0\n"  # no colon
         kept.append(cell)
     nb.cells = kept
     nbformat.write(nb, path)
@@ -100,12 +102,10 @@ def test_one_right_one_wrong_one_missing_reported_exactly(reports):
     assert statuses["ex01_euler_step"] == "passed"
     assert statuses["ex01_euler_solve"] == "wrong"
     assert statuses["ex01_rk4_step"] == "not attempted"  # its answer cell is gone
-    others = {
-        k: v
-        for k, v in statuses.items()
-        if k.split("_", 1)[1] not in ("euler_step", "euler_solve", "rk4_step")
-    }
-    assert set(others.values()) <= {"not attempted"}
+    # an answer cell that stops with an error defined nothing: "not yet right", with the error
+    assert statuses["ex01_convergence_order"] == "wrong"
+    broken = next(r for r in attempt["results"] if r["id"] == "ex01_convergence_order")
+    assert "SyntaxError" in broken["message"]
     wrong = next(r for r in attempt["results"] if r["id"] == "ex01_euler_solve")
     assert wrong["points"] == 0 and len(wrong["message"]) > 20  # names the failing case
     # the printed report says the same, one line per exercise
