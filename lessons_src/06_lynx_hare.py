@@ -357,10 +357,12 @@ plt.show()
 #   smaller fit error says little: they can bend towards the noise. The forecast column is what
 #   tests them — and it is computed from 10 numbers, one split, one seed. How much do the rows
 #   move with the seed? `bench/seed_spread.py` reruns this lesson's code with seeds 0–5
-#   (docs/benchmarks.md has its table, mean and range): the Lotka–Volterra fit does not depend
-#   on the seed, while the Neural ODE's and the hybrid's forecast RMSEs move by a few thousand
-#   pelts, their ranges overlap, and their order swaps between seeds. So the ranking *Neural
-#   ODE vs hybrid* does not survive the spread; read the table above as one draw, not a verdict.
+#   (docs/benchmarks.md has its table, mean and range). The Lotka–Volterra fit does not depend
+#   on the seed; the Neural ODE's and the hybrid's forecast RMSEs move by more than a thousand
+#   pelts from seed to seed, their ranges overlap, and their order swaps between seeds. In that
+#   measurement Lotka–Volterra had the lowest forecast RMSE at every seed: that ranking
+#   survives the spread (on this one split), while *Neural ODE vs hybrid* does not. Read the
+#   table above as one draw, not a verdict.
 # - **The mechanistic model earns its keep by its structure.** Lotka–Volterra has six numbers and
 #   a shape (closed cycles) that matches the data's; that structure, not its fit error, is why
 #   it is a credible forecaster here. It is still wrong in detail: real cycles vary in height,
