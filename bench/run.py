@@ -434,6 +434,11 @@ def render(results: dict) -> str:
         COMMAND,
         "```",
         "",
+        "The slow parts run on their own and keep the others' last results: "
+        "`.venv/bin/python bench/run.py --parts seeds` (lessons 05-06 rerun with other seeds, "
+        "about 10 lesson runs) and `--parts sliders` (every slider in headless Chromium; "
+        "`--notebooks notebooks/0[1-6]_*.ipynb` to limit it).",
+        "",
         f"Measured {env.get('date', '?')} on {env.get('machine', '?')} "
         f"({env.get('cpus', '?')} CPUs, load average {env.get('load', '?')} at the start), "
         f"torch {env.get('torch', '?')} on {env.get('threads', '?')} thread(s), "
