@@ -28,6 +28,7 @@ References:
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import time
 from dataclasses import dataclass, field
@@ -484,7 +485,7 @@ class SweepViewer:
     Left: test accuracy against NFE for every setting, the selected one highlighted. Right: the
     first misclassified test digits under the selected setting. :meth:`show` changes only the
     highlighted point, the titles and the image data, then displays the figure; nothing is
-    recomputed (every setting was evaluated in advance).
+    recomputed (every setting was evaluated in advance), and the figure is drawn once per move.
     """
 
     def __init__(self, points, images, labels, *, n_show: int = 8):
@@ -512,7 +513,7 @@ class SweepViewer:
 
     def show(self, index: int) -> None:
         """Select setting ``index`` and display the figure."""
-        from IPython.display import display
+        from IPython.display import Image, display
 
         point = self.points[index]
         self.marker.set_data([point.nfe], [point.accuracy])
@@ -525,7 +526,11 @@ class SweepViewer:
         n_wrong = int((np.asarray(self.labels) != point.predictions).sum())
         self.ax_img.set_title(f"{n_wrong} of {len(point.predictions)} test digits wrong; the first "
                               f"few (true>predicted)", fontsize=10)
-        display(self.fig)
+        # One drawing pass: a PNG at the layout fixed in __init__ (displaying the figure itself
+        # would let the inline backend draw it twice, to find a tight bounding box first).
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png")
+        display(Image(data=buffer.getvalue(), format="png"))
 
 
 # --------------------------------------------------------------------------------------------
