@@ -352,8 +352,8 @@ LAST = len(history.snapshots) - 1
 
 
 def show_snapshot(index=LAST):
-    show_training_snapshot(func, history.snapshots[index], y0_view, t_view, reference=y_true,
-                           xlim=(-1.5, 1.5), ylim=(-2.5, 2.5))
+    return show_training_snapshot(func, history.snapshots[index], y0_view, t_view,
+                                  reference=y_true, xlim=(-1.5, 1.5), ylim=(-2.5, 2.5))
 
 
 _ = interact(show_snapshot, index=IntSlider(value=LAST, min=0, max=LAST, description="snapshot"))
