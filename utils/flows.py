@@ -378,7 +378,7 @@ class MorphView:
         (points,) = axes[1].plot([], [], ".", ms=2, color="C3")
         axes[1].set(xlim=lim[:2], ylim=lim[2:])
         for ax in axes:
-            ax.set(xlabel="$x_1$", ylabel="$x_2$")
+            ax.set(xlabel="$x_1$", ylabel="$x_2$", title="placeholder: the layout keeps room")
         fig.tight_layout()
         return {"fig": fig, "axes": axes, "image": image, "points": points}
 
