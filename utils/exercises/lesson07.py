@@ -96,7 +96,7 @@ augment = Exercise(
     cases=_augment_cases,
     hidden_cases=_augment_hidden_cases,
     hint_text="""
-Make the zeros with every dimension of x but the last, and n_extra in the last:
-  zeros = torch.zeros(*x.shape[:-1], n_extra, dtype=x.dtype)
-then join x and zeros along the last dimension with torch.cat (dim=-1).""",
+Make a tensor of zeros shaped like x except in its last dimension, which is n_extra long
+(x.shape[:-1] gives the others), with x's dtype; then join x and the zeros with torch.cat
+along the last dimension (dim=-1). torch.cat keeps the gradient path to x.""",
 )
