@@ -20,7 +20,6 @@ import functools
 import importlib.util
 import math
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -29,12 +28,11 @@ import pytest
 import torch
 from torch import nn
 
+from grader.lessons import lesson_sources, read_source
 from utils.exercises import NOT_ATTEMPTED, PASSED, WRONG, Exercise, registry, self_check
 from utils.exercises.judge import Case, Outcome, Value, describe, judge, run_case
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import build_notebooks  # noqa: E402
 
 EXERCISES = registry()
 
@@ -61,8 +59,8 @@ WRONG_ANSWERS = _wrong_answers()
 def _answer_cells() -> dict[str, tuple[Path, str]]:
     """{exercise id: (lesson source, solution cell source)} from every lesson source."""
     found = {}
-    for source in build_notebooks.lesson_sources():
-        for cell in build_notebooks.read_source(source).cells:
+    for source in lesson_sources():
+        for cell in read_source(source).cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
             if grade_id.endswith("-answer"):
                 found[grade_id.removesuffix("-answer")] = (source, cell.source)

@@ -1,5 +1,6 @@
 """notebooks/ is what tools/build_notebooks.py makes from lessons_src/ (no hand edits, no drift)."""
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -7,8 +8,11 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import build_notebooks  # noqa: E402
+# The build is a script (tools/ is no package): load it by its path, without touching sys.path.
+_spec = importlib.util.spec_from_file_location("build_notebooks",
+                                               ROOT / "tools" / "build_notebooks.py")
+build_notebooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(build_notebooks)
 
 
 def test_every_notebook_matches_its_source():
