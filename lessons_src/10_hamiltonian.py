@@ -26,6 +26,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from utils.exercises import lesson10 as ex
 from utils.hamiltonian import (
@@ -41,6 +42,7 @@ from utils.hamiltonian import (
 from utils.solvers import odeint
 from utils.symplectic import SPLITTING_METHODS
 from utils.training import sample_windows
+from utils.widgets import LiveFigure
 
 torch.set_num_threads(1)  # tiny models: one thread is fastest, and the run is reproducible
 np.set_printoptions(precision=4, suppress=True)
@@ -518,19 +520,35 @@ for h, run in slider_runs.items():
     print(f"  h = {h:<5}  RK4 {run['rk4'].max():.1e}   leapfrog {run['leapfrog'].max():.1e}")
 
 
+def build_energy_figure():
+    """The slider's figure, built once; each move only updates the two curves (set_data)."""
+    fig = Figure(figsize=(8, 3.5), dpi=72)
+    ax = fig.subplots()
+    ax.set_yscale("log")
+    lines = {method: ax.plot([], [], color=color, lw=0.8)[0]
+             for method, color in (("rk4", "C0"), ("leapfrog", "C3"))}
+    ax.set(xlabel="t (s)", ylabel="relative energy error", ylim=(1e-8, 3))
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9)
+    return {"fig": fig, "ax": ax, "lines": lines}
+
+
+energy_figure = LiveFigure(build_energy_figure)
+
+
 def show_energy_error(step_size, horizon, integrator):
-    run = slider_runs[step_size]
+    run, parts = slider_runs[step_size], energy_figure.parts
     keep = run["t"] <= horizon
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    for method, color in (("rk4", "C0"), ("leapfrog", "C3")):
-        if integrator in ("both", method):
-            error = run[method][keep].max(1)
-            ax.semilogy(run["t"][keep][1:], error[1:], color=color, lw=0.8,
-                        label=f"{method}: max {error.max():.1e}")
-    ax.set(xlabel="t (s)", ylabel="relative energy error", ylim=(1e-8, 3),
-           title=f"True pendulum, h = {step_size}, {horizon:g} s")
-    ax.legend(loc="lower right")
-    plt.show()
+    for method, line in parts["lines"].items():
+        error = run[method][keep].max(1)
+        line.set_data(run["t"][keep][1:], error[1:])
+        line.set_visible(integrator in ("both", method))
+        line.set_label(f"{method}: max {error.max():.1e}")
+    ax = parts["ax"]
+    ax.set_xlim(0, horizon)
+    ax.set_title(f"True pendulum, h = {step_size}, {horizon:g} s")
+    ax.legend(handles=[line for line in parts["lines"].values() if line.get_visible()],
+              loc="lower right")
+    return energy_figure.png()
 
 
 # %% tags=["nbval-ignore-output"]
