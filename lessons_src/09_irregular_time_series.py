@@ -35,12 +35,15 @@
 # gives a hint, `ex.<name>.solution()` a solution.
 
 # %%
+import io
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import Image, display
 from ipywidgets import IntSlider, SelectionSlider, interact
+from matplotlib.figure import Figure
 
 from utils.exercises import lesson09 as ex
 from utils.latent import (
@@ -424,8 +427,10 @@ for f in (0.1, 0.3, 0.6):
 
 # %% tags=["nbval-ignore-output"]
 def show_sweep(observed=0.3, queries=15, series=0):
+    """Draw one precomputed setting; returns a PNG image (rendered once) for `interact` to show."""
     case = sweep["cases"][observed, queries]
-    fig, ax = plt.subplots(figsize=(9, 3.6))
+    fig = Figure(figsize=(9, 3.6), dpi=72)
+    ax = fig.subplots()
     ax.plot(sweep["t_fine"], sweep["truth_fine"][series], color="0.6", lw=2, label="truth")
     ax.plot(case["observed_t"][series], case["observed_x"][series], "ko", ms=5, label="observed")
     for c, (name, p) in enumerate(case["predictions"].items()):
@@ -435,8 +440,10 @@ def show_sweep(observed=0.3, queries=15, series=0):
     ax.set(xlabel="t", ylabel="position x", ylim=(-1.8, 1.8),
            title=f"MSE interp./extrap. over 60 series: {mse_text}")
     ax.legend(fontsize=8, loc="lower right")
-    plt.tight_layout()
-    plt.show()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return Image(data=buffer.getvalue(), format="png")
 
 
 _ = interact(show_sweep, observed=SelectionSlider(options=FRACTIONS, value=0.3),
@@ -445,11 +452,12 @@ _ = interact(show_sweep, observed=SelectionSlider(options=FRACTIONS, value=0.3),
 
 # %% tags=["nbval-ignore-output"]
 start, start_cpu = time.perf_counter(), time.process_time()
-show_sweep(0.6, 150, 3)
+image = show_sweep(0.6, 150, 3)
 print(f"one redraw: {1000 * (time.perf_counter() - start):.0f} ms wall, "
       f"{1000 * (time.process_time() - start_cpu):.0f} ms CPU")
 print(f"CPU time of this notebook so far: {time.process_time():.0f} s "
       "(about its wall time on a quiet machine; the wall time grows when other work shares the CPU)")
+display(image)
 
 # %% [markdown]
 # Things to try: at 0.3 observed, move **queries** from 15 to 150 and back; at 15 queries, move
