@@ -349,12 +349,12 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Read the two panels separately. **Left:** at the same tolerance, the adjoint is not less
-# accurate than direct backprop as a gradient of the *true* flow — in the table it is worse
-# than direct backprop only at the loosest tolerance for $k=5$, and better at the others. Both
+# Read the two panels separately. **Left:** at the same tolerance, neither gradient is
+# systematically closer to the gradient of the *true* flow: in the table the adjoint is worse
+# than direct backprop at the loosest tolerance (1e-3) and better at the tighter ones, and both
 # improve as the tolerance tightens. **Right:** the adjoint and direct backprop on the same solve
 # disagree, and for the contracting system ($k = 5$) the disagreement is about the size of the
-# drift, one to two orders of magnitude above the mild one's. That matters in training: an
+# drift, about two orders of magnitude above the mild one's. That matters in training: an
 # optimiser that gets the adjoint's gradient is not descending the loss the solver computed
 # exactly, and near a minimum (where gradients are small) that mismatch can dominate. Tighten
 # the backward tolerance, or use direct backprop, when it matters.

@@ -33,7 +33,7 @@ from utils.plots import field_on_grid
 from utils.solvers import odeint
 from utils.systems import DampedOscillator
 from utils.training import sample_windows, train
-from utils.widgets import show_training_snapshot
+from utils.widgets import show_training_snapshot, training_snapshot_data
 
 torch.set_num_threads(1)  # tiny networks: one thread is fastest, and the run is reproducible
 torch.manual_seed(0)
@@ -351,9 +351,16 @@ y0_view = torch.tensor(y0_test, dtype=DTYPE)
 LAST = len(history.snapshots) - 1
 
 
+# What the slider browses, computed once: each snapshot's rollout and field.
+views = [training_snapshot_data(func, snapshot, y0_view, t_view, xlim=(-1.5, 1.5),
+                                ylim=(-2.5, 2.5), n=15, method="rk4")
+         for snapshot in history.snapshots]
+
+
 def show_snapshot(index=LAST):
     return show_training_snapshot(func, history.snapshots[index], y0_view, t_view,
-                                  reference=y_true, xlim=(-1.5, 1.5), ylim=(-2.5, 2.5))
+                                  reference=y_true, xlim=(-1.5, 1.5), ylim=(-2.5, 2.5),
+                                  data=views[index])
 
 
 _ = interact(show_snapshot, index=IntSlider(value=LAST, min=0, max=LAST, description="snapshot"))

@@ -200,3 +200,16 @@ def test_show_training_snapshot_before_training_has_no_nan_title(shown):
     show_training_snapshot(func, untrained, y0, t, reference=osc.exact(t.numpy(), y0.numpy()))
     title = shown[0].axes[1].get_title()
     assert "nan" not in title and title == "before training (no loss yet)"
+
+
+def test_show_training_snapshot_draws_precomputed_data_without_solving(shown):
+    osc, func, snapshots, y0, t = _oscillator_problem()
+    reference = osc.exact(t.numpy(), y0.numpy())
+    data = training_snapshot_data(func, snapshots[1], y0, t, xlim=(-1.5, 1.5), ylim=(-2.5, 2.5),
+                                  n=15, method="rk4")
+    fresh = show_training_snapshot(func, snapshots[1], y0, t, reference=reference)
+    calls = []
+    original = func.forward
+    func.forward = lambda *a: calls.append(1) or original(*a)
+    cached = show_training_snapshot(func, snapshots[1], y0, t, reference=reference, data=data)
+    assert calls == [] and cached.data == fresh.data

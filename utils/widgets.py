@@ -489,15 +489,22 @@ def show_training_snapshot(
     xlim: tuple[float, float] = (-1.5, 1.5),
     ylim: tuple[float, float] = (-2.5, 2.5),
     names: tuple[str, str] = ("position x", "velocity v"),
+    data: dict | None = None,
 ):
     """Draw :func:`training_snapshot_data`: the learned field (arrows, a 15 x 15 grid over
     ``xlim`` x ``ylim``) and the RK4 rollout against ``reference`` (the true solution at ``t``,
-    shape ``(n_times, 2)``) in the phase plane, and the first component over time.
+    shape ``(n_times, 2)``) in the phase plane, and the first component over time. Returns the
+    figure's PNG image.
 
-    The slider picks the snapshot: in the lesson, ``def show(index): show_training_snapshot(
-    func, history.snapshots[index], ...)`` wired to ``interact(show, index=IntSlider(...))``.
+    ``data``: that snapshot's :func:`training_snapshot_data` (same ``xlim``, ``ylim``, ``n=15``,
+    ``method="rk4"``), if already computed: a slider should precompute what it browses, so
+    that a move only redraws. The slider picks the snapshot: in the lesson,
+    ``def show(index): return show_training_snapshot(func, history.snapshots[index], ...,
+    data=views[index])`` wired to ``interact(show, index=IntSlider(...))``.
     """
-    data = training_snapshot_data(func, snapshot, y0, t, xlim=xlim, ylim=ylim, n=15, method="rk4")
+    if data is None:
+        data = training_snapshot_data(func, snapshot, y0, t, xlim=xlim, ylim=ylim, n=15,
+                                      method="rk4")
     t, reference, trajectory = to_numpy(t), to_numpy(reference), data["trajectory"]
     fig = Figure(figsize=(11, 4), dpi=72)
     axes = fig.subplots(1, 2)
