@@ -89,7 +89,9 @@ def instrument(nb, answer_names: dict[str, str], lesson: str):
             answer_cells[index] = answer[1]
             if answer[1] not in ids:  # no check cell: note the answer at the end of its cell
                 cell.source = cell.source.rstrip("\n") + "\n" + _capture(answer_names[answer[1]])
-        elif grade_id in answer_names and CHECK_ID.match(grade_id):
+        elif grade_id in answer_names and f"{grade_id}-answer" in ids:
+            # (no answer cell: nothing noted, so "not attempted", as the grader, which grades
+            # the answer cell only, not a definition elsewhere)
             cell.source = _capture(answer_names[grade_id]) + "\n" + cell.source
     nb.cells.append(
         nbformat.v4.new_code_cell(
