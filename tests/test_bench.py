@@ -168,7 +168,10 @@ def test_slider_latency_report_relates_every_lesson_to_the_floor():
         ],
     }
     text = "\n".join(latency.report(result))
-    assert "| floor (trivial two-panel slider) | 1 | 200 | 220 | 200 | 1.00 |" in text
-    assert "| 01.ipynb | 1 | 240 | 300 | 260 | 1.20 |" in text
-    assert "| 02.ipynb | 0 | - | - | - | - |" in text
+    assert "| floor (trivial two-panel slider) | 1 | 200 | 220 | 200 | 200 | 1.00 | 1.00 |" in text
+    assert "| 01.ipynb | 1 | 240 | 300 | 260 | 200 | 1.20 | 1.30 |" in text
+    assert "| 02.ipynb | 0 | - | - | - | - | - | - |" in text
+    result["lessons"][0]["floor_ms"] = 240.0  # the floor measured next to the lesson counts
+    assert "| 01.ipynb | 1 | 240 | 300 | 260 | 240 | 1.00 | 1.08 |" in "\n".join(
+        latency.report(result))
     assert "| 01.ipynb | 3 | h | 250 |" in text
