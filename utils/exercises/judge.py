@@ -481,7 +481,7 @@ def run_case(answer, case: Case) -> Outcome:
     except Exception as exc:  # the harness failed on what the answer returned
         return Outcome(case.name, "checker failed", error=f"{type(exc).__name__}: {exc}"[:400],
                        mutated=tuple(recorder.mutated),
-                       last_return=describe(recorder.last_return))
+                       last_return=describe(recorder.last_return) if recorder.calls else None)
     finally:
         _set_rng_state(saved)
     return Outcome(case.name, "returned", value=describe(result), mutated=tuple(recorder.mutated),
@@ -604,13 +604,17 @@ def case_problem(exercise, case: Case, got: Outcome, want: Outcome) -> tuple[Sta
             f"array or tensor instead (e.g. `y_next = y + h * f(t, y)`).")
     if got.status == "checker failed":
         returned = got.last_return
-        if returned is not None and returned.kind == "none":
+        if returned is None:
+            return Status.WRONG, (f"{label}: the check could not call your function "
+                                  f"({got.error}); does it take the arguments the exercise "
+                                  "describes?")
+        if returned.kind == "none":
             return Status.WRONG, (f"{label}: your function returned None: did it forget to "
                                   "`return` its result?")
         shape_hint = _expected_shape_words(want.last_return)
         return Status.WRONG, (
             f"{label}: the check could not use what your function returned "
-            f"({returned.words if returned else 'nothing'}){shape_hint}.")
+            f"({returned.words}){shape_hint}.")
     if got.status != "returned" or got.value is None:
         return Status.WRONG, f"{label}: no result ({got.status})"
     problem = _compare(got.value, want.value, case, hidden=case.hidden)
