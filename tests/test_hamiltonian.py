@@ -76,17 +76,25 @@ def test_dataset_bad_input_raises(kwargs):
         pendulum_dataset(**kwargs)
 
 
-def test_hamiltonian_field_keeps_the_graph_only_when_training():
+def test_hamiltonian_field_keeps_the_graph_and_leaves_the_callers_tensor_alone():
     model = HamiltonianNN(hidden=8).double()
     y = torch.randn(5, 2, dtype=torch.float64)
     field = hamiltonian_field(model.hamiltonian, y)
-    assert field.requires_grad and not y.requires_grad  # the caller's tensor is left alone
+    assert field.requires_grad and not y.requires_grad
     field.sum().backward()
     assert model.net[0].weight.grad is not None
+
+
+@pytest.mark.parametrize("model_class", [HamiltonianNN, SeparableHNN])
+def test_models_evaluate_under_no_grad(model_class):
+    # Rollouts run under torch.no_grad(); the Hamiltonian models still need autograd inside.
+    model = model_class().double()
+    y = torch.randn(5, 2, dtype=torch.float64)
+    training = model(0.0, y)
     with torch.no_grad():
-        detached = hamiltonian_field(model.hamiltonian, y)
-    assert not detached.requires_grad
-    np.testing.assert_allclose(detached, field.detach(), rtol=1e-12)
+        evaluated = model(0.0, y)
+    assert training.requires_grad and not evaluated.requires_grad
+    np.testing.assert_allclose(evaluated, training.detach(), rtol=1e-12)
 
 
 def test_hamiltonian_field_keeps_the_gradient_through_states():

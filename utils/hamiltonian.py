@@ -152,19 +152,33 @@ def pendulum_dataset(
 
 
 def hamiltonian_field(H: Callable, y: torch.Tensor) -> torch.Tensor:
-    """The symplectic gradient of a scalar function: ``(dH/dp, -dH/dq)``.
+    """The symplectic gradient of a scalar function: ``(dH/dp, -dH/dq)`` (exercise 10.1).
 
     Args:
         H: ``H(y) -> energies`` of shape ``(...)`` for states ``y`` of shape ``(..., 2)``.
-        y: states ``(..., 2)`` with ``y[..., 0] = q``, ``y[..., 1] = p``.
+        y: states ``(..., 2)`` with ``y[..., 0] = q``, ``y[..., 1] = p``. A ``y`` that requires
+            grad (a state inside a rollout being trained) is used as it is, so the gradient that
+            flows through the states is kept; a plain one gets a leaf copy of its own.
 
     Returns:
-        ``(..., 2)``. When called with gradients enabled (training), the result keeps its graph
-        (``create_graph=True``), so a loss on it can be backpropagated into ``H``'s parameters.
-        Under ``torch.no_grad()`` (evaluation) it is computed all the same and returned detached.
+        ``(..., 2)``, differentiable with respect to ``H``'s parameters (``create_graph=True``):
+        training backpropagates through it. Needs gradients enabled; the models evaluate it
+        under ``torch.no_grad()`` through :func:`_evaluable`.
     """
-    dH = _gradient(H, y)
+    if not y.requires_grad:
+        y = y.detach().requires_grad_(True)
+    (dH,) = torch.autograd.grad(H(y).sum(), y, create_graph=True)  # (dH/dq, dH/dp)
     return torch.stack((dH[..., 1], -dH[..., 0]), dim=-1)
+
+
+def _evaluable(H: Callable, y: torch.Tensor) -> torch.Tensor:
+    """:func:`hamiltonian_field` in training and in evaluation alike: under ``torch.no_grad()``
+    (rollouts) autograd still needs a graph to differentiate ``H``, so it is switched on for the
+    call and the result is returned detached."""
+    if torch.is_grad_enabled():
+        return hamiltonian_field(H, y)
+    with torch.enable_grad():
+        return hamiltonian_field(H, y).detach()
 
 
 def _gradient(f: Callable, x: torch.Tensor) -> torch.Tensor:
@@ -212,7 +226,7 @@ class HamiltonianNN(nn.Module):
         return self.net(y).squeeze(-1)
 
     def forward(self, t, y):
-        return hamiltonian_field(self.hamiltonian, y)
+        return _evaluable(self.hamiltonian, y)
 
 
 class SeparableHNN(nn.Module):
@@ -245,7 +259,7 @@ class SeparableHNN(nn.Module):
 
     def forward(self, t, y):
         # One backward pass gives both derivatives: dH/dq = V'(q), dH/dp = T'(p).
-        return hamiltonian_field(self.hamiltonian, y)
+        return _evaluable(self.hamiltonian, y)
 
 
 MODELS: dict[str, type[nn.Module]] = {
