@@ -538,3 +538,14 @@ def test_a_partial_graph_cut_is_caught_by_the_gradients():
     wrong = {f.__name__: f for f in WRONG_ANSWERS["ex03_rk4_step"]}
     result = EXERCISES["ex03_rk4_step"].evaluate(wrong["rk4_detached_k1"])
     assert result.status == WRONG and "gradients through your result are not" in result.message
+
+
+def test_self_check_judges_what_the_learner_wrote_not_the_fallback(capsys):
+    """A check cell replaces a failing answer by the reference; the self-check sees through it."""
+    exercise = EXERCISES["ex01_euler_solve"]
+    namespace = {"ex": exercise, "euler_solve": _stub}
+    exec("euler_solve = ex.check()", namespace)
+    assert namespace["euler_solve"] is exercise.reference
+    results = {r.exercise_id: r for r in self_check("lesson01", namespace, quiet=True)}
+    assert results["ex01_euler_solve"].status == NOT_ATTEMPTED
+    capsys.readouterr()

@@ -89,6 +89,7 @@ class Exercise:
         self.cases, self.hidden_cases, self.hint_text = cases, hidden_cases, hint_text
         self.answer_name = answer_name or reference.rsplit(".", 1)[1]
         self._cache: dict = {}
+        self.last_answer = UNDEFINED  # the learner's answer as the last check() read it
 
     def __repr__(self) -> str:
         return f"Exercise({self.id!r}, {self.title!r})"
@@ -117,6 +118,8 @@ class Exercise:
         if answer is UNDEFINED:
             namespace = sys._getframe(1).f_globals
             answer = namespace.get(self.answer_name, UNDEFINED)
+            if not self._is_reference(answer):
+                self.last_answer = answer  # what self_check judges, once the name is replaced
             problem = _answer_cell_problem(self.answer_name)
             if not problem and answer is not UNDEFINED and self._is_reference(answer):
                 problem = (f"'{self.answer_name}' is still the course's reference, put in place "
