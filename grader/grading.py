@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import sandbox, verdicts
+from . import sandbox, twins, verdicts
 from .lessons import lesson_sources, read_source
 from .notebooks import Cell, Found, Unreadable, read_cells
 from .plan import plan
@@ -293,7 +293,7 @@ class Grader:
         self.limits = limits
         self.use_sandbox = use_sandbox
         self.expected: dict[str, verdicts.Expected] = {}
-        self.references: dict[str, str | None] = {}
+        self.references: dict[str, tuple[str, set[str]] | None] = {}
         self.expected_errors: dict[str, str] = {}
         for lesson in self.lessons:
             if needed is not None and lesson.name not in needed:
@@ -301,13 +301,28 @@ class Grader:
             for ex in lesson.exercises:
                 try:
                     self.expected[ex.id] = verdicts.expected_for(ex)
-                    self.references[ex.id] = verdicts.reference_source(ex)
+                    self.references[ex.id] = verdicts.reference_parts(ex)
                 except Exception as exc:  # a broken exercise: its rows say so, others go on
                     self.expected_errors[ex.id] = f"{type(exc).__name__}: {exc}"[:300]
+        self._withheld = tempfile.TemporaryDirectory(prefix="neural-ode-grade-twins-")
+        self.overlays = self._withhold_twins(Path(self._withheld.name)) if use_sandbox else {}
+
+    def _withhold_twins(self, folder: Path) -> dict[str, str]:
+        """Copies of the library modules holding twins of exercise answers, twins withheld."""
+        exercises = [ex for lesson in self.lessons for ex in lesson.exercises
+                     if ex.id in self.expected]  # the lessons submitted, computable
+        overlays = {}
+        for i, (path, names) in enumerate(sorted(twins.find_twins(
+                exercises, sandbox.library_folder()).items())):
+            copy = folder / f"{i:02d}_{path.name}"
+            copy.write_text(twins.withheld_source(path, names), encoding="utf-8")
+            overlays[str(path)] = str(copy)
+        return overlays
 
     def command(self) -> list[str]:
         if self.use_sandbox:
-            return sandbox.bwrap_command(tmp_bytes=self.limits.file_bytes + 64 * 2**20)
+            return sandbox.bwrap_command(tmp_bytes=self.limits.file_bytes + 64 * 2**20,
+                                         overlays=self.overlays)
         return [sys.executable, "-I", "-m", "grader.runner"]
 
     def grade(self, found: Found, stem: str) -> Submission:
@@ -407,7 +422,7 @@ class Grader:
             elif kind == "settle":
                 ex = exercises.get(event.get("exercise"))
                 passed = ex is not None and results.get(ex.id, ("",))[0] == "passed"
-                source = None if passed or ex is None else self.references.get(ex.id)
+                source = None if passed or ex is None else self._fallback(ex, exercises, results)
                 runner.send(source=source)
             elif kind == "failed":
                 sub.add_status("kernel_failed", "The kernel could not be started: "
@@ -417,6 +432,22 @@ class Grader:
                 return True
             elif kind == "garbled":
                 sub.add_status("grader_error", "The runner sent something unreadable.")
+
+    def _fallback(self, ex, exercises, results) -> str | None:
+        """The reference to bind for later cells, unless it carries (as a helper) the reference
+        of an exercise not graded yet: then none (cells reordered so that, e.g., euler_step is
+        answered after euler_solve's check could otherwise take euler_step from it)."""
+        parts = self.references.get(ex.id)
+        if parts is None:
+            return None
+        source, names = parts
+        module = ex.reference_path.rsplit(".", 1)[0]
+        for other in exercises.values():
+            other_module, other_name = other.reference_path.rsplit(".", 1)
+            if (other.id != ex.id and other.id not in results and other_module == module
+                    and other_name in names):
+                return None
+        return source
 
     def _verdict(self, ex, data) -> tuple[str, str]:
         if ex.id not in self.expected and ex.id not in self.expected_errors:

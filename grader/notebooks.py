@@ -77,18 +77,28 @@ def file_stem(relative: bytes) -> str:
     return f"{readable or 'submission'}-{digest}"
 
 
-def find_submissions(folder: Path) -> list[Found]:
-    """Every ``*.ipynb`` under ``folder`` (checkpoints excluded), in the order of their names.
+def _submitted(name: bytes) -> bool:
+    """Whether a file is a submission: every file but hidden ones that are not notebooks
+    (``.DS_Store``, ``._x`` resource forks of macOS zips)."""
+    return not name.startswith(b".") or name.lower().endswith(b".ipynb")
 
-    Walks with bytes paths, never follows symbolic links to folders, and lists symbolic links
-    and other non-regular files too (they become ``unreadable`` rows rather than vanishing).
+
+def find_submissions(folder: Path) -> list[Found]:
+    """Every file under ``folder`` (checkpoints excluded), in the order of their names.
+
+    Not only ``*.ipynb``: a notebook uploaded as ``hw1.json`` or ``hw1.ipynb.txt`` is graded, and
+    any other file gets an ``unreadable`` row saying why, instead of vanishing. Walks with bytes
+    paths, never follows symbolic links (a link to a folder is listed, as ``unreadable``), and
+    lists special files too.
     """
     root = os.fsencode(Path(folder).resolve())
     found = []
     for here, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d != b".ipynb_checkpoints")
-        for name in files:
-            if name.lower().endswith(b".ipynb"):
+        links = [d for d in dirs if os.path.islink(os.path.join(here, d))]
+        dirs[:] = sorted(d for d in dirs if d != b".ipynb_checkpoints" and d not in links
+                         and d != b"__MACOSX")
+        for name in files + links:
+            if _submitted(name):
                 path = os.path.join(here, name)
                 found.append(Found(path, os.path.relpath(path, root).replace(os.sep.encode(),
                                                                               b"/")))

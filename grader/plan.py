@@ -48,8 +48,10 @@ def plan(cells: Sequence[Cell], lesson) -> list[Step]:
             last_answer[cell.grade_id] = cell.index
     steps: list[Step] = []
     for cell in cells:
-        if cell.cell_type != "code" or not cell.source.strip():
+        if cell.cell_type != "code":
             continue
+        if not cell.source.strip() and by_answer.get(cell.grade_id) is None:
+            continue  # an empty answer cell is still graded (its function is missing)
         if cell.grade_id in lesson.check_sources:
             if f"{cell.grade_id}-answer" not in last_answer:
                 ex = next(e for e in lesson.exercises if e.id == cell.grade_id)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -123,12 +124,43 @@ def _step_source(step: dict, results: Path, reference: str | None) -> str:
     raise ValueError(f"unknown step kind {kind!r}")
 
 
-def _read_outcomes(path: Path):
+def _read_capped(path: Path, limit: int, *, tail: bool = False) -> bytes | None:
+    """At most ``limit`` bytes of a regular file (its last ones if ``tail``), else None.
+
+    The learner's code can replace any file under ``/tmp`` before the runner reads it: with a
+    symbolic link (to ``/dev/zero``, which never ends), a FIFO (which blocks), or a huge file.
+    So: no links followed, no blocking open, regular files only, never more than ``limit``.
+    """
     try:
-        if path.stat().st_size > _MAX_OUTCOMES_BYTES:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             return None
-        return json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, ValueError, RecursionError):
+        if tail:
+            os.lseek(fd, max(0, info.st_size - limit), os.SEEK_SET)
+        elif info.st_size > limit:
+            return None
+        chunks, size = [], 0
+        while size < limit and (chunk := os.read(fd, min(2**20, limit - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_outcomes(path: Path):
+    raw = _read_capped(path, _MAX_OUTCOMES_BYTES)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
         return None
 
 
@@ -217,13 +249,7 @@ def run(channel: _Channel, job: dict) -> None:
         except Exception as exc:  # the kernel could not start, or the client failed
             if not isinstance(exc, (CellTimeoutError, DeadKernelError)):
                 channel.send(event="failed", error=f"{type(exc).__name__}: {exc}"[:500])
-    tail = ""
-    try:
-        with open(stderr_path, "rb") as f:
-            f.seek(max(0, stderr_path.stat().st_size - 2000))
-            tail = f.read().decode("utf-8", "replace")
-    except OSError:
-        pass
+    tail = (_read_capped(stderr_path, 2000, tail=True) or b"").decode("utf-8", "replace")
     channel.send(event="done", output_dropped=client.output_dropped, exit_code=exit_code,
                  stderr_tail=tail)
 

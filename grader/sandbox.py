@@ -24,7 +24,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["SandboxUnavailable", "bwrap_command", "check_sandbox", "solutions_folder"]
+__all__ = ["SandboxUnavailable", "bwrap_command", "check_sandbox", "library_folder",
+           "solutions_folder"]
 
 WORKDIR = "/tmp/work"
 _SYSTEM = ("/usr", "/etc")
@@ -40,6 +41,11 @@ def solutions_folder() -> Path:
     import utils.exercises
 
     return Path(utils.exercises.__file__).resolve().parent / "solutions"
+
+
+def library_folder() -> Path:
+    """The course library's package folder (``utils``), as the sandbox binds it."""
+    return _package_folder("utils")
 
 
 def _package_folder(name: str) -> Path:
@@ -64,8 +70,14 @@ def _read_only_paths() -> list[Path]:
     return kept
 
 
-def bwrap_command(*, tmp_bytes: int, python: str | None = None) -> list[str]:
-    """The command that starts :mod:`grader.runner` in a fresh container."""
+def bwrap_command(*, tmp_bytes: int, python: str | None = None,
+                  overlays: dict[str, str] | None = None) -> list[str]:
+    """The command that starts :mod:`grader.runner` in a fresh container.
+
+    ``overlays`` maps files of the course to replacements bound read-only over them (the
+    library modules with their twins of exercise answers withheld: :mod:`grader.twins`); the
+    ``__pycache__`` folder next to each is hidden, so no compiled copy of the original remains.
+    """
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
@@ -80,6 +92,11 @@ def bwrap_command(*, tmp_bytes: int, python: str | None = None) -> list[str]:
             cmd += ["--ro-bind", path, path]
     for path in _read_only_paths():
         cmd += ["--ro-bind", str(path), str(path)]
+    for original, replacement in sorted((overlays or {}).items()):
+        cmd += ["--ro-bind", str(replacement), str(original)]
+        cache = Path(original).parent / "__pycache__"
+        if cache.is_dir():
+            cmd += ["--tmpfs", str(cache), "--remount-ro", str(cache)]
     solutions = solutions_folder()
     if solutions.exists():
         cmd += ["--tmpfs", str(solutions), "--remount-ro", str(solutions)]

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Expected", "expected_for", "reference_source", "verdict"]
+__all__ = ["Expected", "expected_for", "reference_parts", "reference_source", "verdict"]
 
 # The exercise statuses of grades.csv beyond the judge's three (passed, not attempted, wrong).
 _NOT_ATTEMPTED = "not_attempted"
@@ -88,6 +88,16 @@ def reference_source(exercise) -> str | None:
     cells use (what the check cell returns when an answer fails). Module imports are kept; of
     the module's other definitions only those the reference uses (directly or indirectly).
     """
+    parts = reference_parts(exercise)
+    return None if parts is None else parts[0]
+
+
+def reference_parts(exercise) -> tuple[str, set[str]] | None:
+    """(:func:`reference_source`, the names of the module's definitions it holds).
+
+    The names say which other references travel with this one (``euler_solve`` brings
+    ``euler_step``): the grader must not send it while one of them is still to be graded.
+    """
     module_name, function = exercise.reference_path.rsplit(".", 1)
     spec = importlib.util.find_spec(f"utils.exercises.solutions.{module_name}")
     if spec is None or spec.origin is None:
@@ -115,4 +125,5 @@ def reference_source(exercise) -> str | None:
         if isinstance(node, (ast.Import, ast.ImportFrom)) or id(node) in keep:
             first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
             parts.append("\n".join(lines[first - 1: node.end_lineno]))
-    return "\n\n".join(parts) + "\n"
+    names = {name for name, node in defines.items() if id(node) in keep}
+    return "\n\n".join(parts) + "\n", names

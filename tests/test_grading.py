@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import cli, grading, notebooks, report, sandbox, verdicts
+from grader import cli, grading, notebooks, report, sandbox, twins, verdicts
 from grader.notebooks import Cell, Unreadable
 from grader.plan import plan
 from utils.exercises import registry
@@ -111,7 +111,8 @@ def test_every_cheat_scores_zero(graded):
     subs = graded["subs"]
     ex = FIXTURES.lesson_exercises()
     cheats = {"reaches_answers.ipynb": ex, "reads_other.ipynb": ex[:2],
-              "patches_grader.ipynb": ex, "post_run_hook.ipynb": ex[:2]}
+              "patches_grader.ipynb": ex, "post_run_hook.ipynb": ex[:2],
+              "fallback_helper.ipynb": ex[:2]}
     for name, exercises in cheats.items():
         rows = {r["exercise"]: r for r in subs[name].rows}
         assert [rows[e.id]["points"] for e in exercises] == ["0"] * len(exercises), name
@@ -221,6 +222,153 @@ def test_no_sandbox_is_refused_unless_asked_and_then_written_everywhere(tmp_path
     assert rows and {r["sandbox"] for r in rows} == {"NO (--no-sandbox)"}
     for path in (tmp_path / "out" / "feedback").iterdir():
         assert "WITHOUT the sandbox (--no-sandbox)" in path.read_text()
+
+
+_TWIN_PROBE = """
+import importlib, json, pathlib, sys
+out = {}
+for module, name in json.loads(sys.argv[1]):
+    mod = importlib.import_module(module)
+    text = pathlib.Path(mod.__file__).read_text()
+    cache = pathlib.Path(mod.__file__).parent / "__pycache__"
+    try:
+        getattr(mod, name)(None, None)
+        called = "ran"
+    except Exception as exc:
+        called = type(exc).__name__
+    out[module + "." + name] = {"stand_in": getattr(getattr(mod, name), "MARK", False),
+                                "called": called, "source_lines": text.count("\\n"),
+                                "pyc": sorted(p.name for p in cache.glob("*.pyc"))
+                                       if cache.is_dir() else []}
+print(json.dumps(out))
+""".replace("MARK", twins.MARK)
+
+
+@pytest.fixture(scope="module")
+def library_twins():
+    return twins.find_twins(registry().values(), sandbox.library_folder())
+
+
+def _twin_overlays(found, folder: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    overlays, names = {}, []
+    for i, (path, members) in enumerate(sorted(found.items())):
+        copy = folder / f"{i}_{path.name}"
+        copy.write_text(twins.withheld_source(path, members))
+        overlays[str(path)] = str(copy)
+        module = "utils." + ".".join(path.relative_to(sandbox.library_folder()).with_suffix(
+            "").parts)
+        names += [(module, name) for name in sorted(members)]
+    return overlays, names
+
+
+def test_library_twins_of_answers_are_found_and_their_stand_ins_delegate(monkeypatch,
+                                                                          library_twins):
+    """utils.latent.encode_backwards & co. pass their exercises: in the sandbox each is replaced
+    by a stand-in that calls the notebook's own function, and raises when that leads back."""
+    import IPython
+
+    found = library_twins
+    flat = {(path.stem, name) for path, names in found.items() for name in names}
+    assert {("latent", "encode_backwards"), ("latent", "latent_readout"),
+            ("hamiltonian", "hamiltonian_field"), ("classification", "augment")} <= flat
+    # same name as exercise 4.2's answer, another contract (the adjoint method uses it): kept
+    assert ("adjoint", "augmented_dynamics") not in flat
+    path = next(p for p in found if p.stem == "hamiltonian")
+    import inspect
+
+    import utils.hamiltonian
+
+    withheld = twins.withheld_source(path, found[path])
+    original = inspect.getsource(utils.hamiltonian.hamiltonian_field)
+    assert original.split('"""')[-1].strip() not in withheld  # its body is gone
+    module = __import__("types").ModuleType("utils.hamiltonian_withheld")
+    module.__package__ = "utils"
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    exec(compile(withheld, "withheld hamiltonian", "exec"), vars(module))
+    stand_in = module.hamiltonian_field
+
+    class Shell:
+        user_ns: dict = {}
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell)
+    with pytest.raises(twins.TwinWithheld):  # nothing of the notebook's: withheld
+        stand_in(None, None)
+    Shell.user_ns["hamiltonian_field"] = lambda H, y: ("the learner's", H, y)
+    assert stand_in(1, 2) == ("the learner's", 1, 2)  # later cells: the notebook's function
+    Shell.user_ns["hamiltonian_field"] = stand_in  # `from utils.hamiltonian import ...`
+    with pytest.raises(twins.TwinWithheld):
+        stand_in(1, 2)
+    Shell.user_ns["hamiltonian_field"] = lambda H, y: stand_in(H, y)  # a wrapper calling it
+    with pytest.raises(twins.TwinWithheld):
+        stand_in(1, 2)
+
+
+@needs_sandbox
+def test_library_twins_of_answers_are_absent_from_the_sandbox(tmp_path, library_twins):
+    overlays, names = _twin_overlays(library_twins, tmp_path)
+    cmd = sandbox.bwrap_command(tmp_bytes=16 * 2**20, overlays=overlays)
+    cmd = cmd[: cmd.index("-m")] + ["-c", _TWIN_PROBE, json.dumps(names)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True,
+                          stdin=subprocess.DEVNULL)
+    seen = json.loads(done.stdout)
+    assert len(seen) == len(names) >= 4
+    for name, info in seen.items():
+        assert info["stand_in"] and info["called"] == "TwinWithheld", (name, info)
+        assert not info["pyc"], (name, info)
+    for path, copy in overlays.items():  # what the sandbox read is the copy, not the original
+        module = next(n for n in seen if n.split(".")[-2] == Path(path).stem)
+        assert seen[module]["source_lines"] == Path(copy).read_text().count("\n")
+
+
+def test_a_fallback_never_carries_the_reference_of_an_exercise_still_to_be_graded(lesson):
+    """euler_solve's reference calls euler_step. A notebook that answers euler_step after
+    euler_solve's check (cells reordered) and fails euler_solve must not get euler_step's
+    reference with the fallback (``euler_solve.__globals__['euler_step']``)."""
+    grader = grading.Grader([lesson], LIMITS, use_sandbox=False, needed=set())
+    grader.references = {e.id: verdicts.reference_parts(e) for e in lesson.exercises}
+    exercises = {e.id: e for e in lesson.exercises}
+    solve = exercises["ex01_euler_solve"]
+    assert grader._fallback(solve, exercises, {}) is None
+    sent = grader._fallback(solve, exercises, {"ex01_euler_step": ("wrong", "")})
+    assert "def euler_solve" in sent and "def euler_step" in sent
+
+
+_READS_ENDLESS = """
+import os, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+from grader.runner import _read_capped, _read_outcomes
+folder = sys.argv[1]
+os.symlink("/dev/zero", os.path.join(folder, "zero"))
+os.mkfifo(os.path.join(folder, "fifo"))
+print(_read_outcomes(os.path.join(folder, "zero")), _read_outcomes(os.path.join(folder, "fifo")),
+      _read_capped(os.path.join(folder, "zero"), 2000, tail=True))
+"""
+
+
+def test_the_runner_never_reads_an_endless_or_blocking_file(tmp_path):
+    """A notebook can replace the files the runner reads back (in the sandbox's /tmp) by a link
+    to /dev/zero or a FIFO: the runner must neither block nor read without end."""
+    done = subprocess.run([sys.executable, "-c", _READS_ENDLESS, str(tmp_path)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.split() == ["None"] * 3, done.stderr[-500:]
+
+
+def test_every_file_is_a_submission_and_links_to_folders_get_rows(tmp_path):
+    shutil.copy(HERE / "grading_fixtures" / "no_lesson.ipynb", tmp_path / "hw1.json")
+    (tmp_path / "notes.txt").write_text("my answers are in my head")
+    (tmp_path / ".DS_Store").write_bytes(b"\0\1")
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "inner" / "a.ipynb").write_text("{}")
+    (tmp_path / "linked").symlink_to(tmp_path / "inner")
+    names = [f.name for f in notebooks.find_submissions(tmp_path)]
+    assert names == ["hw1.json", "inner/a.ipynb", "linked", "notes.txt"]
+    found = {f.name: f for f in notebooks.find_submissions(tmp_path)}
+    assert notebooks.read_cells(found["hw1.json"].path)  # a notebook, whatever its name
+    with pytest.raises(Unreadable, match="symbolic link"):
+        notebooks.read_cells(found["linked"].path)
+    with pytest.raises(Unreadable, match="not valid JSON"):
+        notebooks.read_cells(found["notes.txt"].path)
 
 
 # -- shards -------------------------------------------------------------------------------------

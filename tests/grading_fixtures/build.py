@@ -172,6 +172,14 @@ def broken() -> dict[str, nbformat.NotebookNode]:
     del nb.cells[_find(nb, ex[1].id)]
     out["deleted.ipynb"] = nb
 
+    # Exercise 1's answer cell left empty, its function defined in a plain cell above: the
+    # answer cell is graded (missing), not skipped as "the notebook stopped before it".
+    nb = copy.deepcopy(solved)
+    answer = nb.cells[_find(nb, f"{ex[0].id}-answer")]
+    nb.cells.insert(1, _code(answer.source))
+    answer.source = ""
+    out["empty_answer.ipynb"] = nb
+
     # Exercise 1's check cell moved above its answer cell.
     nb = copy.deepcopy(solved)
     check = nb.cells.pop(_find(nb, ex[0].id))
@@ -369,6 +377,26 @@ def {name}(*args):
 '''
 
 
+_ENDLESS_FILES = '''
+import os
+
+import grader.kernel_side as side
+
+
+def _endless(path):
+    for place in (path, os.path.join(os.environ.get("GRADER_PRIVATE", "/tmp/.grader"),
+                                     "kernel-stderr.txt")):
+        try:
+            os.unlink(place)
+        except OSError:
+            pass
+        os.symlink("/dev/zero", place)
+
+
+side.record = lambda exercise_id, answer_name, path: _endless(path)
+'''
+
+
 def hostile(folder: Path, out: Path, canaries: Path, marker: str
             ) -> dict[str, nbformat.NotebookNode]:
     """{file name: notebook} of the hostile submissions.
@@ -414,6 +442,24 @@ def hostile(folder: Path, out: Path, canaries: Path, marker: str
     for e in ex[:2]:
         _replace(nb, e, _READS_OTHER.format(folder=str(folder), name=e.answer_name))
     out_nbs["reads_other.ipynb"] = nb
+
+    # Exercise 1 answered after exercise 2's check, exercise 2 failed on purpose: exercise 2's
+    # fallback reference calls exercise 1's, which it would bring along as a helper.
+    nb = copy.deepcopy(solved)
+    answer = nb.cells.pop(_find(nb, f"{ex[0].id}-answer"))
+    check = nb.cells.pop(_find(nb, ex[0].id))
+    _replace(nb, ex[1], f"def {ex[1].answer_name}(*args):\n    return None")
+    answer.source = (f"def {ex[0].answer_name}(*args):\n"
+                     f"    return {ex[1].answer_name}.__globals__[{ex[0].answer_name!r}](*args)")
+    after = _find(nb, ex[1].id) + 1
+    nb.cells[after:after] = [answer, check]
+    out_nbs["fallback_helper.ipynb"] = nb
+
+    # Turns the files the runner reads back into endless or blocking ones: the outcomes file a
+    # link to /dev/zero, the kernel's stderr log too (a runner reading them whole never ends).
+    nb = copy.deepcopy(solved)
+    nb.cells.insert(1, _code(_ENDLESS_FILES))
+    out_nbs["endless_files.ipynb"] = nb
 
     # Kills the process that runs it (in the sandbox: the grader's runner, nothing else).
     nb = copy.deepcopy(solved)
@@ -467,6 +513,7 @@ def expected_rows(*, hostile: bool = True, sandbox: str = "yes") -> list[dict]:
         "correct.ipynb": ("ok", {}),
         "crash.ipynb": ("error", {2: "missing"}),
         "deleted.ipynb": ("cells_deleted", {0: "missing"}),
+        "empty_answer.ipynb": ("ok", {0: "missing"}),
         "exit.ipynb": ("exited", {2: "not_run", 3: "not_run"}),
         "hang.ipynb": ("cell_timeout", {0: "timeout"}),
         "invalid.ipynb": unreadable,
@@ -485,7 +532,9 @@ def expected_rows(*, hostile: bool = True, sandbox: str = "yes") -> list[dict]:
     }
     if hostile:
         cases.update({
+            "endless_files.ipynb": ("ok", dict.fromkeys(range(len(ex)), "not_graded")),
             "escape.ipynb": ("ok", {}),
+            "fallback_helper.ipynb": ("cells_reordered", {0: "error", 1: "wrong"}),
             "kills_runner.ipynb": ("interfered", dict.fromkeys(range(len(ex)), "not_run")),
             # The patches forge every later exercise's outcomes: all score zero.
             "patches_grader.ipynb": ("ok", dict.fromkeys(range(len(ex)), "wrong")),
