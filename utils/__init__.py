@@ -11,7 +11,12 @@ Modules, by what they are:
     arrays      small computing helpers (to_numpy, field_on_grid); no drawing
     plots, widgets   figures and what the lessons' sliders compute
     profiling   peak memory and timing measurements
-    exercises   graded exercises; grading: the instructors' grader
+    classification  lesson 07: digit classifiers with ODE blocks, augmented flows
+    flows       lesson 08: continuous normalizing flows
+    latent      lesson 09: latent ODEs and GRUs for irregularly sampled series
+    hamiltonian, symplectic   lesson 10: Hamiltonian models; leapfrog and other splitting methods
+    exercises   graded exercises: cases, the judge, references (solutions/), self_check
+(The instructors' grader is a package of its own, ``grader``.)
 
 The most used names are importable from here. Importing ``utils`` changes no global state
 (no seeds, no rcParams).
