@@ -59,8 +59,15 @@ class Found:
 
 
 def display_name(relative: bytes) -> str:
-    """The name in grades.csv: the path as text; bytes that are not UTF-8 appear as ``\\xNN``."""
-    return relative.decode("utf-8", "backslashreplace")
+    """The name in grades.csv: the path as text; bytes that are not UTF-8 appear as ``\\xNN``.
+
+    One-to-one: a backslash of the name itself appears doubled, so ``caf\\xe9.ipynb`` (a byte
+    0xE9) and a file literally named ``caf\\xe9.ipynb`` (shown ``caf\\\\xe9.ipynb``) never share
+    a row name (an instructor sums points by this column).
+    """
+    text = relative.decode("utf-8", "surrogateescape")
+    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if "\udc80" <= c <= "\udcff"
+                   else "\\\\" if c == "\\" else c for c in text)
 
 
 def file_stem(relative: bytes) -> str:

@@ -353,6 +353,15 @@ def test_the_runner_never_reads_an_endless_or_blocking_file(tmp_path):
     assert done.returncode == 0 and done.stdout.split() == ["None"] * 3, done.stderr[-500:]
 
 
+def test_row_names_are_one_to_one():
+    """A byte that is not UTF-8 shows as \\xNN: a file literally named so must not get the same
+    row name (points are summed by it)."""
+    names = [b"caf\xe9.ipynb", b"caf\\xe9.ipynb", b"caf\\\xe9.ipynb", "café.ipynb".encode()]
+    shown = [notebooks.display_name(n) for n in names]
+    assert len(set(shown)) == len(names), shown
+    assert shown[0] == "caf\\xe9.ipynb" and shown[3] == "café.ipynb"
+
+
 def test_every_file_is_a_submission_and_links_to_folders_get_rows(tmp_path):
     shutil.copy(HERE / "grading_fixtures" / "no_lesson.ipynb", tmp_path / "hw1.json")
     (tmp_path / "notes.txt").write_text("my answers are in my head")
