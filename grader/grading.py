@@ -31,6 +31,7 @@ __all__ = ["Lesson", "Limits", "Submission", "Grader", "identify_lesson", "load_
 
 _MAX_EVENT_BYTES = 80 * 2**20  # one line from the runner (outcomes of one exercise)
 _KERNEL_START = 120.0  # seconds a kernel gets to start, on top of the total time limit
+_STOPPED_CHECK = 5.0  # seconds between checks that the runner has not been stopped
 _OOM = re.compile(r"can't allocate memory|Cannot allocate memory|out of memory|MemoryError",
                   re.IGNORECASE)
 
@@ -269,6 +270,35 @@ class _Runner:
         except queue.Empty:
             return "timeout"
 
+    def runner_stopped(self) -> bool:
+        """Whether the in-sandbox runner is stopped (SIGSTOP from the notebook, same user): it
+        would never answer, and the grader would wait for the whole time limit."""
+        children: dict[int, list[int]] = {}
+        states: dict[int, bytes] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = Path(entry.path, "stat").read_bytes().rsplit(b")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+                states[int(entry.name)] = fields[0]
+            except (OSError, ValueError, IndexError):
+                continue
+        todo, seen = [self.proc.pid], set()
+        while todo:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            if states.get(pid) in (b"T", b"t"):
+                try:
+                    if b"grader.runner" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                        return True
+                except OSError:
+                    pass
+            todo += children.get(pid, [])
+        return False
+
     def kill(self) -> None:
         if self.proc.poll() is None:
             try:
@@ -393,7 +423,14 @@ class Grader:
         limits = self.limits
         last_step = None
         while True:
-            event = runner.next(deadline)
+            event = runner.next(min(deadline, time.monotonic() + _STOPPED_CHECK))
+            if event == "timeout" and time.monotonic() < deadline:
+                if runner.runner_stopped():
+                    sub.add_status("interfered", "The notebook stopped the grader's runner "
+                                   "inside its sandbox (SIGSTOP); what it had not reported was "
+                                   "not graded.")
+                    return False
+                continue
             if event == "timeout":
                 sub.add_status("total_timeout", "The notebook reached the total time limit of "
                                f"{limits.total_timeout:g} s and was stopped.")

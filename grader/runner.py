@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import math
 import os
 import stat
 import sys
@@ -53,6 +54,12 @@ class _Channel:
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
         return json.loads(line)
+
+
+def _whole_seconds(seconds: float) -> int:
+    """nbclient's timeout is an Integer trait: a fractional one (``--cell-timeout 10.5``, or the
+    time left of the total when it is less than a cell's) raises TraitError."""
+    return max(1, math.ceil(seconds))
 
 
 def _kernel_spec(folder: Path, limits: dict) -> None:
@@ -189,7 +196,8 @@ def run(channel: _Channel, job: dict) -> None:
         replies[cell_index] = execute_reply.get("content", {}) if execute_reply else {}
 
     client = _client_class()(
-        nb, kernel_name="grader", timeout=limits["cell_timeout"], interrupt_on_timeout=True,
+        nb, kernel_name="grader", timeout=_whole_seconds(limits["cell_timeout"]),
+        interrupt_on_timeout=True,
         allow_errors=True, shutdown_kernel="immediate", startup_timeout=_KERNEL_START,
         resources={"metadata": {"path": str(work)}}, on_cell_executed=on_executed,
         record_timing=False, iopub_timeout=2,
@@ -201,7 +209,7 @@ def run(channel: _Channel, job: dict) -> None:
     with open(stderr_path, "wb") as stderr:
         try:
             with client.setup_kernel(stdin=open(os.devnull, "rb"), stdout=stderr, stderr=stderr):
-                client.timeout = _KERNEL_START
+                client.timeout = _whole_seconds(_KERNEL_START)
                 client.execute_cell(warm_up, len(steps), store_history=False)
                 replies.pop(len(steps), None)
                 channel.send(event="started", seconds=round(time.monotonic() - start, 2))
@@ -219,14 +227,15 @@ def run(channel: _Channel, job: dict) -> None:
                         results.unlink(missing_ok=True)
                     cell = nb.cells[i]
                     cell.source = _step_source(step, results, reference)
-                    client.timeout = min(limits["cell_timeout"], left)
+                    budget = min(limits["cell_timeout"], left)
+                    client.timeout = _whole_seconds(budget)
                     began = time.monotonic()
                     status, info = "ok", {}
                     try:
                         client.execute_cell(cell, i, store_history=False)
                         reply = replies.get(i, {})
                         if id(cell) in client.timed_out:
-                            status = "timeout" if client.timeout >= limits["cell_timeout"] else (
+                            status = "timeout" if budget >= limits["cell_timeout"] else (
                                 "total_timeout")
                         elif reply.get("status") == "error":
                             status = "error"

@@ -381,6 +381,20 @@ def test_every_file_is_a_submission_and_links_to_folders_get_rows(tmp_path):
         notebooks.read_cells(found["notes.txt"].path)
 
 
+@needs_sandbox
+def test_fractional_time_limits_and_a_total_below_a_cells_limit_grade(tmp_path):
+    """nbclient's timeout is an integer: --cell-timeout 30.5, or a total time left below the
+    cell limit (every notebook's last cells near the total), made the kernel 'fail'."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    nbformat.write(FIXTURES.broken()["correct.ipynb"], folder / "correct.ipynb")
+    limits = grading.Limits(cell_timeout=30.5, total_timeout=25.5,
+                            memory_bytes=LIMITS.memory_bytes)
+    (sub,) = grading.grade_folder(folder, tmp_path / "out", limits=limits, quiet=True)
+    assert sub.notebook_status == [] and {r["status"] for r in sub.rows} == {"passed"}, (
+        sub.notebook_status, sub.notes)
+
+
 # -- shards -------------------------------------------------------------------------------------
 
 

@@ -465,6 +465,11 @@ def hostile(folder: Path, out: Path, canaries: Path, marker: str
     nb = copy.deepcopy(solved)
     nb.cells.insert(1, _code("import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGKILL)"))
     out_nbs["kills_runner.ipynb"] = nb
+
+    # Stops the process that runs it: the grader must not wait for the total time limit.
+    nb = copy.deepcopy(solved)
+    nb.cells.insert(1, _code("import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGSTOP)"))
+    out_nbs["stops_runner.ipynb"] = nb
     return out_nbs
 
 
@@ -536,6 +541,7 @@ def expected_rows(*, hostile: bool = True, sandbox: str = "yes") -> list[dict]:
             "escape.ipynb": ("ok", {}),
             "fallback_helper.ipynb": ("cells_reordered", {0: "error", 1: "wrong"}),
             "kills_runner.ipynb": ("interfered", dict.fromkeys(range(len(ex)), "not_run")),
+            "stops_runner.ipynb": ("interfered", dict.fromkeys(range(len(ex)), "not_run")),
             # The patches forge every later exercise's outcomes: all score zero.
             "patches_grader.ipynb": ("ok", dict.fromkeys(range(len(ex)), "wrong")),
             "post_run_hook.ipynb": ("ok", {0: "wrong", 1: "wrong"}),
