@@ -441,8 +441,9 @@ def render(results: dict) -> str:
         "`--parts seeds` (not in the default run: lessons 05-06 rerun with other seeds, "
         "about 10 lesson runs).",
         "",
-        f"Measured {env.get('date', '?')} on {env.get('machine', '?')} "
-        f"({env.get('cpus', '?')} CPUs, load average {env.get('load', '?')} at the start), "
+        f"Last run {env.get('date', '?')} on {env.get('machine', '?')} "
+        f"({env.get('cpus', '?')} CPUs, load average {env.get('load', '?')} at the start; each "
+        "section says when it was measured), "
         f"torch {env.get('torch', '?')} on {env.get('threads', '?')} thread(s), "
         f"torchdiffeq {env.get('torchdiffeq', '?')}. Wall times depend on the machine and on "
         "what else runs on it: compare the figures of one run with each other, not across runs.",
@@ -504,13 +505,24 @@ def render(results: dict) -> str:
             "",
         ]
         for lesson, result in results["seeds"].items():
-            lines += [f"Lesson {lesson}:", "", *seed_spread.table(result), ""]
+            if isinstance(result, dict):  # skip "measured"
+                lines += [f"Lesson {lesson}:", "", *seed_spread.table(result), ""]
     if "sliders" in results:
         import slider_latency
 
         lines += ["## Slider latency in the browser", "",
                   *slider_latency.report(results["sliders"]), ""]
-    return "\n".join(lines)
+    headings = {"## `utils.odeint` against `torchdiffeq.odeint`": "solvers",
+                "## Adjoint against direct backpropagation": "adjoint",
+                "## The whole course": "course", "## Seed spread of lessons 05 and 06": "seeds",
+                "## Slider latency in the browser": "sliders"}
+    out = []
+    for line in lines:
+        out.append(line)
+        measured = results.get(headings.get(line, ""), {}).get("measured")
+        if measured:
+            out += ["", f"Measured {measured}."]
+    return "\n".join(out)
 
 
 def environment(threads: int) -> dict:
@@ -583,6 +595,10 @@ def main(argv=None) -> int:
             results["sliders"] = slider_latency.measure(args.notebooks or None)
         except Exception as exc:  # no Chromium or Playwright here: say so, keep the rest
             print(f"  sliders not measured: {type(exc).__name__}: {exc}", flush=True)
+    for part in parts:  # each part says when and under what load it was measured
+        if isinstance(results.get(part), dict):
+            env = results["environment"]
+            results[part]["measured"] = f"{env['date']}, load average {env['load']} at the start"
     results["environment"]["bench_seconds"] = time.perf_counter() - start
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=1) + "\n")
