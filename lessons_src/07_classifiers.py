@@ -535,7 +535,19 @@ plt.show()
 # 4. Could a plain 2-D Neural ODE followed by an MLP head (not linear) solve the disk and ring
 #    easily? *(Yes: the head could do the nonlinear work. The limit is on what the flow itself
 #    can represent.)*
-#
+
+# %% [markdown]
+# ## Before you hand in
+# The cell below judges every exercise of this lesson on the answers you wrote, as the
+# instructor's grader will: the cases your check cells ran and the hidden ones (named, never
+# shown). `make check-my-work` does the same for all your notebooks from a terminal.
+
+# %%
+from utils.exercises import self_check
+
+self_check("lesson07")
+
+# %% [markdown]
 # ## Key takeaways
 # - An ODE block is `odeint` from $h(0) = x$ to $t = 1$; one vector field replaces a stack of
 #   residual blocks, so the parameter count does not grow with depth.

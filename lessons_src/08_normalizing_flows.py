@@ -711,7 +711,19 @@ for dim, (exact_s, hutch_s) in trace_seconds.items():
 # 3. A 16-component mixture has 95 parameters, the flow 4,546. If the mixture won in your
 #    table, name two settings in which you would still pick the flow.
 # 4. Why can't the flow put exactly zero density between the moons?
-#
+
+# %% [markdown]
+# ## Before you hand in
+# The cell below judges every exercise of this lesson on the answers you wrote, as the
+# instructor's grader will: the cases your check cells ran and the hidden ones (named, never
+# shown). `make check-my-work` does the same for all your notebooks from a terminal.
+
+# %%
+from utils.exercises import self_check
+
+self_check("lesson08")
+
+# %% [markdown]
 # ## Key takeaways
 # - For $\dot z = f(z, t)$ the log-density changes at rate $-\operatorname{tr}\partial f/\partial z$:
 #   a trace, not a determinant, so the field can be any smooth network.

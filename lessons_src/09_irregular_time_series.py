@@ -516,7 +516,19 @@ display(image)
 #    sparse queries get inaccurate giant steps.)*
 # 3. Would training the GRU-Δt on query sets of random sizes fix what section 7 shows? What would
 #    you measure to find out?
-#
+
+# %% [markdown]
+# ## Before you hand in
+# The cell below judges every exercise of this lesson on the answers you wrote, as the
+# instructor's grader will: the cases your check cells ran and the hidden ones (named, never
+# shown). `make check-my-work` does the same for all your notebooks from a terminal.
+
+# %%
+from utils.exercises import self_check
+
+self_check("lesson09")
+
+# %% [markdown]
 # ## Key takeaways
 # - Irregular observations can be read as they come: a masked recurrent update per observed point,
 #   fed the gaps, with no binning or filling in.

@@ -583,7 +583,19 @@ _ = widgets.interact(
 #    which of the three metrics? *(Try it: `pendulum_dataset(noise_std=0.2)`.)*
 # 3. Real pendulums have friction. What does an HNN do with data from a slowly damped pendulum?
 #    (It cannot lose energy: it must fit the decay with the wrong kind of model.)
-#
+
+# %% [markdown]
+# ## Before you hand in
+# The cell below judges every exercise of this lesson on the answers you wrote, as the
+# instructor's grader will: the cases your check cells ran and the hidden ones (named, never
+# shown). `make check-my-work` does the same for all your notebooks from a terminal.
+
+# %%
+from utils.exercises import self_check
+
+self_check("lesson10")
+
+# %% [markdown]
 # ## Key takeaways
 # - A Hamiltonian NN learns a scalar energy; its symplectic gradient, computed by autograd, is a
 #   field that conserves that energy exactly. Over 20× the training span both Hamiltonian models
