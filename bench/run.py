@@ -418,6 +418,7 @@ def course_table(result: dict) -> list[str]:
     lines = ["| lesson | execution time (s) |", "|---|---:|"]
     for row in result["rows"]:
         note = f" (FAILED: {row['error']})" if row["error"] else ""
+        note += f" ({row['note']})" if row.get("note") else ""
         lines.append(f"| {row['lesson']} | {row['seconds']:.1f}{note} |")
     lines.append(f"| **total** | **{result['total_seconds']:.1f}** |")
     return lines
