@@ -315,15 +315,20 @@ def bench_adjoint(step_counts, repeats: int, batch: int, log=print) -> dict:
 
 
 def execute_notebook(path: Path, timeout: int) -> dict:
-    """Execute a copy of one notebook with nbclient (as the build does): seconds, error or None."""
+    """Execute a copy of one notebook with the build's client: seconds, error or None.
+
+    ``grader.execution.CourseClient`` polls for each cell's reply, so a widget cell does not
+    stall until the cell timeout in a fresh process (nbclient issue #312), as plain nbclient can.
+    """
     import nbformat
-    from nbclient import NotebookClient
+
+    from grader.execution import CourseClient
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / path.name
         shutil.copy(path, copy)
         nb = nbformat.read(copy, as_version=4)
-        client = NotebookClient(
+        client = CourseClient(
             nb, kernel_name=KERNEL, timeout=timeout, resources={"metadata": {"path": tmp}}
         )
         start = time.perf_counter()

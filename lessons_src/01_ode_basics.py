@@ -471,7 +471,19 @@ print(f"RK4 takes {rk4_time / dopri5_time:.1f}x dopri5's wall time at equal accu
 # one evaluation costs less than the adaptive solver's per-step bookkeeping, and fixed-step RK4
 # can win on wall time despite its extra evaluations. When $f$ is expensive — a neural network,
 # from lesson 03 on — the evaluations dominate the cost, and the count above is what decides.
-#
+
+# %% [markdown]
+# ## Before you hand in
+# The cell below judges every exercise of this lesson on the answers you wrote, as the
+# instructor's grader will: the cases your check cells ran and the hidden ones (named, never
+# shown). `make check-my-work` does the same for all your notebooks from a terminal.
+
+# %%
+from utils.exercises import self_check
+
+self_check("lesson01")
+
+# %% [markdown]
 # ## Key takeaways
 # - An ODE gives a state's rate of change; solving it means stepping from $y_0$ along $f$.
 # - Euler is one line and first order: its error shrinks only in proportion to $h$, and on

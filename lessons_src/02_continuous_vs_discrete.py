@@ -574,7 +574,19 @@ plt.show()
 # The Neural ODE squeezes both points towards 0, the best an order-preserving map can do; the
 # residual block swaps them. (The block can do this because its one big step is not a flow:
 # Euler steps that large need not be invertible or order-preserving.)
-#
+
+# %% [markdown]
+# ## Before you hand in
+# The cell below judges every exercise of this lesson on the answers you wrote, as the
+# instructor's grader will: the cases your check cells ran and the hidden ones (named, never
+# shown). `make check-my-work` does the same for all your notebooks from a terminal.
+
+# %%
+from utils.exercises import self_check
+
+self_check("lesson02")
+
+# %% [markdown]
 # ## Key takeaways
 # - A residual block `h + Δt f(h)` is one Euler step; a weight-shared stack of $N$ blocks is
 #   Euler's method, and it approaches the ODE flow with a gap $\propto 1/N$ (measured slope above).

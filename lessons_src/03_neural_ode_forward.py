@@ -456,6 +456,17 @@ with torch.no_grad():
 print("dopri5 agrees within 10 x the tolerance scale:", gap < 10 * scale)
 
 # %% [markdown]
+# ## Before you hand in
+# The cell below judges every exercise of this lesson on the answers you wrote, as the
+# instructor's grader will: the cases your check cells ran and the hidden ones (named, never
+# shown). `make check-my-work` does the same for all your notebooks from a terminal.
+
+# %%
+from utils.exercises import self_check
+
+self_check("lesson03")
+
+# %% [markdown]
 # ## Key takeaways
 # - A Neural ODE's forward pass is an ODE solve: a network `f_theta(t, h)` gives the velocity, a
 #   solver turns it into states at the requested times, one batch at a time.

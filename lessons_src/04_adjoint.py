@@ -393,7 +393,19 @@ _ = interact(show_tolerance, rtol=FloatLogSlider(value=1e-4, base=10, min=-8, ma
 #   it. Memory ~ one segment's graph + the checkpoints, cost ~ one extra forward solve, and the
 #   gradient is the exact one of the discrete solve (no backward re-solve, so no drift). ANODE
 #   (Gholami et al. 2019) builds on this; in PyTorch, `torch.utils.checkpoint` does it per segment.
-#
+
+# %% [markdown]
+# ## Before you hand in
+# The cell below judges every exercise of this lesson on the answers you wrote, as the
+# instructor's grader will: the cases your check cells ran and the hidden ones (named, never
+# shown). `make check-my-work` does the same for all your notebooks from a terminal.
+
+# %%
+from utils.exercises import self_check
+
+self_check("lesson04")
+
+# %% [markdown]
 # ## Key takeaways
 # - The adjoint $a(t)=\partial L/\partial h(t)$ obeys $\dot a=-a^\top\partial f/\partial h$,
 #   solved backwards with $h$ and the parameter-gradient integral as one augmented state.

@@ -376,7 +376,19 @@ _ = interact(show_snapshot, index=IntSlider(value=LAST, min=0, max=LAST, descrip
 #    stay inside the trained region; a start outside the box would leave it.)*
 # 3. The data were noise-free. Try `damped_oscillator_dataset(noise_std=0.05, ...)` and retrain:
 #    which number changes more, the window loss or the test MSE, and why?
-#
+
+# %% [markdown]
+# ## Before you hand in
+# The cell below judges every exercise of this lesson on the answers you wrote, as the
+# instructor's grader will: the cases your check cells ran and the hidden ones (named, never
+# shown). `make check-my-work` does the same for all your notebooks from a terminal.
+
+# %%
+from utils.exercises import self_check
+
+self_check("lesson05")
+
+# %% [markdown]
 # ## Key takeaways
 # - Training a Neural ODE is ordinary gradient descent: solve, compare with data, backpropagate
 #   through the solve, step. Nothing about the equation is given; the network learns a vector

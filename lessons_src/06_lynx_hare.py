@@ -417,7 +417,19 @@ print(f"RMSE fit 1900-1915 {scores['fit_rmse']:.1f}, forecast 1916-1920 "
 #    model of these data? What would convince you? *(A better forecast on several held-out
 #    splits, not one.)*
 # 3. Change `N_TRAIN` to 11 (fit 1900–1910) and rerun: which model's forecast suffers most?
-#
+
+# %% [markdown]
+# ## Before you hand in
+# The cell below judges every exercise of this lesson on the answers you wrote, as the
+# instructor's grader will: the cases your check cells ran and the hidden ones (named, never
+# shown). `make check-my-work` does the same for all your notebooks from a terminal.
+
+# %%
+from utils.exercises import self_check
+
+self_check("lesson06")
+
+# %% [markdown]
 # ## Key takeaways
 # - Any ODE's parameters — including its initial state — can be fitted by gradient descent
 #   through the solver; learn logarithms of positive quantities and scale data to order one.
