@@ -25,13 +25,7 @@ def _load_bench():
 bench = _load_bench()
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """As bench/run.py does (tiny tensors are slower and erratic on more threads)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_problems_match_the_demo():

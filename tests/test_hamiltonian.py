@@ -22,14 +22,6 @@ from utils.hamiltonian import (
 PENDULUM = Pendulum(omega=2.0)
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny models: one thread (as the lesson runs them); two threads crawl on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_pendulum_field_is_the_symplectic_gradient_of_its_energy():
     y = torch.tensor(np.random.default_rng(0).uniform(-2, 2, (6, 2)))
