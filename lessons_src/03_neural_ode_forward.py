@@ -18,7 +18,7 @@
 # **Learning objectives.** After this lesson you can:
 # - [ ] write the dynamics network `f_theta(t, h)` as an `nn.Module` (an MLP with tanh and an
 #   optional time input);
-# - [ ] write an RK4 step for batched torch tensors, and a forward pass that returns the trajectory;
+# - [ ] write any explicit Runge–Kutta step from its Butcher tableau, for batched torch tensors, and a forward pass that returns the trajectory;
 # - [ ] use `utils.models.ODEFunc` and `NeuralODE`, on single states and batches;
 # - [ ] measure how the size of the weights sets the speed of the dynamics and the cost (NFE);
 # - [ ] read a 2-D Neural ODE's vector field and its trajectories;
@@ -40,6 +40,7 @@ from utils import plots
 from utils.exercises import lesson03 as ex
 from utils.models import NeuralODE, ODEFunc
 from utils.solvers import odeint
+from utils.tableaus import RK4
 from utils.widgets import show_solver_cost, solver_cost_data
 
 torch.manual_seed(0)
@@ -109,31 +110,45 @@ with torch.no_grad():
 # differentiate the final state with respect to the network's weights (Lesson 04 looks at the
 # cost of that, and the adjoint alternative).
 #
-# **Math.** The classical Runge–Kutta step (Lesson 01), now on a batch of states $h$:
+# **Math.** Lesson 01 wrote RK4 by hand. Every explicit Runge–Kutta method has the same shape;
+# only its coefficients differ. With $s$ stages, nodes $c_i$, a strictly lower-triangular matrix
+# $a_{ij}$ and weights $b_i$ (the method's *Butcher tableau*):
 #
-# $$k_1 = f(t, h),\; k_2 = f(t + \tfrac{\Delta t}{2}, h + \tfrac{\Delta t}{2} k_1),\;
-# k_3 = f(t + \tfrac{\Delta t}{2}, h + \tfrac{\Delta t}{2} k_2),\; k_4 = f(t + \Delta t, h + \Delta t\, k_3),$$
-# $$h_{\text{next}} = h + \tfrac{\Delta t}{6}(k_1 + 2k_2 + 2k_3 + k_4).$$
+# $$k_i = f\Big(t + c_i\,\Delta t,\; h + \Delta t \sum_{j<i} a_{ij} k_j\Big),\quad i = 1..s,
+# \qquad h_{\text{next}} = h + \Delta t \sum_{i} b_i k_i .$$
 #
-# ### Exercise 3.2 — an RK4 step for tensors
+# RK4 is $c = (0, \tfrac12, \tfrac12, 1)$, rows $a = (\,), (\tfrac12), (0, \tfrac12), (0, 0, 1)$ and
+# $b = (\tfrac16, \tfrac13, \tfrac13, \tfrac16)$: each stage happens to use only the slope just
+# before it. Kutta's third-order method does not: its third stage uses $-k_1 + 2k_2$. The
+# course's solver (`utils.solvers`) stores Euler, midpoint, RK4 and Dormand–Prince exactly like
+# this (`utils.tableaus`) and runs them all with one loop.
 #
-# Write `rk4_step(func, t, h, dt)` for a tensor `h` of any shape (e.g. a batch `(batch, dim)`).
-# `ex.rk4_step.hint()` gives a hint.
+# ### Exercise 3.2 — any Runge–Kutta step, from its tableau
+#
+# Write `tableau_step(func, t, h, dt, tableau)` for a tensor `h` of any shape (e.g. a batch
+# `(batch, dim)`): `tableau.c`, `tableau.a` (row `i` holds `i` numbers) and `tableau.b` are
+# tuples of floats. Keep it differentiable (new tensors, no in-place updates, no `no_grad`): the
+# next cell backpropagates through it. `ex.tableau_step.hint()` gives a hint.
 
-# %% nbgrader={"grade": false, "solution": true, "grade_id": "ex03_rk4_step-answer"}
-def rk4_step(func, t, h, dt):
-    """One classical Runge-Kutta step of dh/dt = func(t, h) from (t, h) with step dt."""
+# %% nbgrader={"grade": false, "solution": true, "grade_id": "ex03_tableau_step-answer"}
+def tableau_step(func, t, h, dt, tableau):
+    """One explicit Runge-Kutta step of dh/dt = func(t, h) from (t, h) with step dt."""
     ### BEGIN SOLUTION
-    k1 = func(t, h)
-    k2 = func(t + dt / 2, h + dt / 2 * k1)
-    k3 = func(t + dt / 2, h + dt / 2 * k2)
-    k4 = func(t + dt, h + dt * k3)
-    return h + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    slopes = []
+    for c_i, a_i in zip(tableau.c, tableau.a, strict=True):
+        stage = h
+        for a_ij, k_j in zip(a_i, slopes, strict=False):
+            stage = stage + dt * a_ij * k_j
+        slopes.append(func(t + c_i * dt, stage))
+    step = h
+    for b_i, k_i in zip(tableau.b, slopes, strict=True):
+        step = step + dt * b_i * k_i
+    return step
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex03_rk4_step", "points": 2}
-rk4_step = ex.rk4_step.check()
+# %% nbgrader={"grade": true, "grade_id": "ex03_tableau_step", "points": 2}
+tableau_step = ex.tableau_step.check()
 
 # %% [markdown]
 # **Check.** Gradients flow through the step: the derivative of a loss on the stepped state with
@@ -147,7 +162,7 @@ weight = func64.net[0].weight
 
 
 def loss_of_step():
-    return rk4_step(func64, 0.0, h_start, 0.5).pow(2).sum()
+    return tableau_step(func64, 0.0, h_start, 0.5, RK4).pow(2).sum()
 
 
 loss_of_step().backward()
@@ -174,8 +189,9 @@ print(f"d loss / d W1[0, 0]: autograd {autograd_value:.6f}, finite difference "
 #
 # Write `neural_ode_forward(func, h0, t, n_sub)`: for output times `t` (a 1-D tensor, `t[0]` the
 # time of `h0`), return the states at all times stacked into shape `(len(t), *h0.shape)`, the
-# first being `h0`. Between consecutive output times take `n_sub` equal `rk4_step`s (use your
-# function from Exercise 3.2). The times need not be evenly spaced.
+# first being `h0`. Between consecutive output times take `n_sub` equal RK4 steps with your
+# `tableau_step(func, t, h, dt, RK4)` from Exercise 3.2 (`RK4` is imported at the top). The times
+# need not be evenly spaced.
 # `ex.neural_ode_forward.hint()` gives a hint.
 
 # %% nbgrader={"grade": false, "solution": true, "grade_id": "ex03_neural_ode_forward-answer"}
@@ -187,7 +203,7 @@ def neural_ode_forward(func, h0, t, n_sub):
     for i in range(len(t) - 1):
         dt = (t[i + 1] - t[i]) / n_sub
         for j in range(n_sub):
-            h = rk4_step(func, t[i] + j * dt, h, dt)
+            h = tableau_step(func, t[i] + j * dt, h, dt, RK4)
         states.append(h)
     return torch.stack(states)
     ### END SOLUTION
@@ -216,8 +232,8 @@ with torch.no_grad():
     course_dopri5 = NeuralODE(func64, t_out, rtol=1e-10, atol=1e-12)(h0_two)
 print("trajectory shape:", tuple(mine.shape), "= (len(t), batch, dim)")
 # Which functions ran: yours if they passed their checks, else the course's reference solutions.
-ran = ("your neural_ode_forward and rk4_step"
-       if neural_ode_forward.__module__ == "__main__" and rk4_step.__module__ == "__main__"
+ran = ("your neural_ode_forward and tableau_step"
+       if neural_ode_forward.__module__ == "__main__" and tableau_step.__module__ == "__main__"
        else "the reference solutions (yours have not passed yet)")
 print("ran:", ran)
 print("neural_ode_forward vs NeuralODE(rk4, step 0.125):", difference(mine, course_rk4))

@@ -68,6 +68,9 @@ def _answer_cells() -> dict[str, tuple[Path, str]]:
 
 
 ANSWER_CELLS = _answer_cells()
+#: Each lesson's first code cell (its imports): answer cells may use what it imports.
+IMPORT_CELLS = {source: next(c.source for c in read_source(source).cells if c.cell_type == "code")
+                for source in lesson_sources()}
 
 
 def _stub(*args, **kwargs):
@@ -107,6 +110,7 @@ def test_lesson_solution_passes(exercise):
     lesson = exercise.id.split("_")[0]
     lesson_exercises = [e for e in EXERCISES.values() if e.id.split("_")[0] == lesson]
     namespace = {"np": np, "torch": torch, "nn": nn, "math": math}
+    exec(compile(IMPORT_CELLS[source], str(source), "exec"), namespace)  # the lesson's imports
     namespace.update({e.answer_name: e.reference for e in lesson_exercises})
     exec(compile(cell_source, str(source), "exec"), namespace)
     result = exercise.evaluate(namespace[exercise.answer_name], hidden=True)
@@ -559,8 +563,8 @@ def test_rerunning_a_check_after_the_fallback_does_not_pass_the_reference(capsys
 
 
 def test_a_partial_graph_cut_is_caught_by_the_gradients():
-    wrong = {f.__name__: f for f in WRONG_ANSWERS["ex03_rk4_step"]}
-    result = EXERCISES["ex03_rk4_step"].evaluate(wrong["rk4_detached_k1"])
+    wrong = {f.__name__: f for f in WRONG_ANSWERS["ex03_tableau_step"]}
+    result = EXERCISES["ex03_tableau_step"].evaluate(wrong["tableau_detached_first_slope"])
     assert result.status == WRONG and "gradients through your result are not" in result.message
 
 

@@ -31,37 +31,6 @@ def forward_time_zero(t, h, linear1, linear2):
     return linear2(torch.tanh(linear1(x)))
 
 
-def rk4_is_euler(func, t, h, dt):
-    return h + dt * func(t, h)
-
-
-def rk4_equal_weights(func, t, h, dt):
-    """Averages the four slopes equally."""
-    k1 = func(t, h)
-    k2 = func(t + dt / 2, h + dt / 2 * k1)
-    k3 = func(t + dt / 2, h + dt / 2 * k2)
-    k4 = func(t + dt, h + dt * k3)
-    return h + dt / 4 * (k1 + k2 + k3 + k4)
-
-
-def rk4_stage_times_at_start(func, t, h, dt):
-    """Evaluates every stage at time t (right for autonomous dynamics only)."""
-    k1 = func(t, h)
-    k2 = func(t, h + dt / 2 * k1)
-    k3 = func(t, h + dt / 2 * k2)
-    k4 = func(t, h + dt * k3)
-    return h + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-
-
-def rk4_full_step_stages(func, t, h, dt):
-    """Uses dt instead of dt/2 for the middle stages."""
-    k1 = func(t, h)
-    k2 = func(t + dt / 2, h + dt * k1)
-    k3 = func(t + dt / 2, h + dt * k2)
-    k4 = func(t + dt, h + dt * k3)
-    return h + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-
-
 def _rk4(func, t, h, dt):
     k1 = func(t, h)
     k2 = func(t + dt / 2, h + dt / 2 * k1)
@@ -117,9 +86,6 @@ WRONG = {
     "ex03_odefunc_forward": [
         forward_tanh_on_output, forward_time_first, forward_relu, forward_time_zero,
     ],
-    "ex03_rk4_step": [
-        rk4_is_euler, rk4_equal_weights, rk4_stage_times_at_start, rk4_full_step_stages,
-    ],
     "ex03_neural_ode_forward": [
         forward_final_only, forward_without_h0, forward_whole_interval_steps,
         forward_assumes_even_grid,
@@ -128,24 +94,6 @@ WRONG = {
 
 
 # -- written as learners wrote them (issue: exercise verdicts) -------------------------------
-
-
-def rk4_in_place(func, t, h, dt):
-    k1 = func(t, h)
-    k2 = func(t + dt / 2, h + dt / 2 * k1)
-    k3 = func(t + dt / 2, h + dt / 2 * k2)
-    k4 = func(t + dt, h + dt * k3)
-    with torch.no_grad():
-        h += dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-    return h
-
-
-def rk4_no_grad(func, t, h, dt):
-    with torch.no_grad():  # right numbers, but nothing can be trained through it
-        return _rk4(func, t, h, dt)
-
-
-WRONG["ex03_rk4_step"] += [rk4_in_place, rk4_no_grad]
 
 
 def forward_detached_input(t, h, linear1, linear2):
@@ -160,14 +108,6 @@ def forward_numpy_tanh(t, h, linear1, linear2):
     return linear2(torch.from_numpy(np.tanh(z.detach().numpy())))  # first layer leaves autograd
 
 
-def rk4_detached_k1(func, t, h, dt):
-    k1 = func(t, h).detach()  # one stage cut from the graph
-    k2 = func(t + dt / 2, h + dt / 2 * k1)
-    k3 = func(t + dt / 2, h + dt / 2 * k2)
-    k4 = func(t + dt, h + dt * k3)
-    return h + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-
-
 def forward_detached_substeps(func, h0, t, n_sub):
     states, h = [h0], h0
     for i in range(len(t) - 1):
@@ -179,5 +119,57 @@ def forward_detached_substeps(func, h0, t, n_sub):
 
 
 WRONG["ex03_odefunc_forward"] += [forward_detached_input, forward_numpy_tanh]
-WRONG["ex03_rk4_step"].insert(0, rk4_detached_k1)
+
 WRONG["ex03_neural_ode_forward"].append(forward_detached_substeps)
+
+
+# -- Exercise 3.2 is now one Runge–Kutta step from a Butcher tableau ----------------------------
+
+
+def tableau_previous_slope_only(func, t, h, dt, tableau):
+    slopes = []
+    for c_i, a_i in zip(tableau.c, tableau.a, strict=True):
+        stage = h if not slopes else h + dt * sum(a_i) * slopes[-1]  # right for RK4 only
+        slopes.append(func(t + c_i * dt, stage))
+    return h + dt * sum(b * k for b, k in zip(tableau.b, slopes, strict=True))
+
+
+def tableau_stage_times_ignored(func, t, h, dt, tableau):
+    slopes = []
+    for a_i in tableau.a:
+        stage = h + dt * sum(a * k for a, k in zip(a_i, slopes, strict=False)) if slopes else h
+        slopes.append(func(t, stage))  # every stage at the start time
+    return h + dt * sum(b * k for b, k in zip(tableau.b, slopes, strict=True))
+
+
+def tableau_equal_weights(func, t, h, dt, tableau):
+    slopes = []
+    for c_i, a_i in zip(tableau.c, tableau.a, strict=True):
+        stage = h + dt * sum(a * k for a, k in zip(a_i, slopes, strict=False)) if slopes else h
+        slopes.append(func(t + c_i * dt, stage))
+    return h + dt * sum(slopes) / len(slopes)
+
+
+def tableau_detached_first_slope(func, t, h, dt, tableau):
+    slopes = []
+    for c_i, a_i in zip(tableau.c, tableau.a, strict=True):
+        stage = h + dt * sum(a * k for a, k in zip(a_i, slopes, strict=False)) if slopes else h
+        k = func(t + c_i * dt, stage)
+        slopes.append(k.detach() if not slopes else k)  # one stage cut from the graph
+    return h + dt * sum(b * k for b, k in zip(tableau.b, slopes, strict=True))
+
+
+def tableau_in_place(func, t, h, dt, tableau):
+    slopes = []
+    for c_i, a_i in zip(tableau.c, tableau.a, strict=True):
+        stage = h + dt * sum(a * k for a, k in zip(a_i, slopes, strict=False)) if slopes else h
+        slopes.append(func(t + c_i * dt, stage))
+    with torch.no_grad():
+        for b, k in zip(tableau.b, slopes, strict=True):
+            h += dt * b * k  # changes the caller's state
+    return h
+
+
+WRONG["ex03_tableau_step"] = [tableau_previous_slope_only, tableau_stage_times_ignored,
+                              tableau_equal_weights, tableau_detached_first_slope,
+                              tableau_in_place]

@@ -1,5 +1,5 @@
-"""Exercises of Lesson 03 (the Neural ODE forward pass): the dynamics network, an RK4 step in
-torch, and a forward pass that returns the whole trajectory.
+"""Exercises of Lesson 03 (the Neural ODE forward pass): the dynamics network, a Runge–Kutta step
+from a Butcher tableau in torch, and a forward pass that returns the whole trajectory.
 
 Inputs are modules whose parameters require grad, as in the lesson: a result that does not carry
 a gradient (``torch.no_grad()``, ``.detach()``, a NumPy detour) fails, since training
@@ -11,9 +11,14 @@ from __future__ import annotations
 import torch
 
 from ..models import ODEFunc
+from ..tableaus import DOPRI5, EULER, MIDPOINT, RK4, ButcherTableau
 from .core import Case, Exercise
 
-__all__ = ["odefunc_forward", "rk4_step", "neural_ode_forward"]
+#: Kutta's third-order method: its stages use more than the previous slope (a_31 = -1).
+KUTTA3 = ButcherTableau(name="kutta3", order=3, c=(0.0, 0.5, 1.0), a=((), (0.5,), (-1.0, 2.0)),
+                        b=(1 / 6, 2 / 3, 1 / 6))
+
+__all__ = ["odefunc_forward", "tableau_step", "neural_ode_forward"]
 
 
 def _func(dim, hidden, *, time_input, seed, dtype=torch.float64):
@@ -48,24 +53,35 @@ def _odefunc_hidden_cases():
                  rtol=1e-5, atol=1e-6)]
 
 
-def _rk4_cases():
+def _tableau_cases():
     f_time = _func(2, 8, time_input=True, seed=4)
     f_auto = _func(3, 16, time_input=False, seed=5)
     g = torch.Generator().manual_seed(6)
     return [
-        Case("autonomous ODEFunc(3), one state, t=0, dt=0.3",
-             args=(f_auto, 0.0, torch.randn(3, dtype=torch.float64, generator=g), 0.3)),
-        Case("time-dependent ODEFunc(2), batch of 4, t=1.0, dt=0.5",
-             args=(f_time, 1.0, torch.randn(4, 2, dtype=torch.float64, generator=g), 0.5)),
-        Case("dh/dt = -h from ones(2), t=0, dt=0.1",
-             args=(_decay, 0.0, torch.ones(2, dtype=torch.float64), 0.1)),
+        Case("RK4, autonomous ODEFunc(3), one state, t=0, dt=0.3",
+             args=(f_auto, 0.0, torch.randn(3, dtype=torch.float64, generator=g), 0.3, RK4)),
+        Case("Kutta's 3rd-order method (a_31 = -1), time-dependent ODEFunc(2), batch of 4, t=1",
+             args=(f_time, 1.0, torch.randn(4, 2, dtype=torch.float64, generator=g), 0.5, KUTTA3),
+             why="stage i uses every earlier slope, weighted by row i of a"),
+        Case("midpoint, time-dependent ODEFunc(2), t=0.2, dt=0.4",
+             args=(f_time, 0.2, torch.tensor([[0.3, -0.6]], dtype=torch.float64), 0.4, MIDPOINT),
+             why="stage i is evaluated at time t + c_i dt"),
+        Case("Euler, dh/dt = -h from ones(2), dt=0.1",
+             args=(_decay, 0.0, torch.ones(2, dtype=torch.float64), 0.1, EULER)),
     ]
 
 
-def _rk4_hidden_cases():
+def _tableau_hidden_cases():
     f_time = _func(2, 8, time_input=True, seed=13, dtype=torch.float32)
-    return [Case("time-dependent, float32, backwards dt=-0.2 from t=0.6",
-                 args=(f_time, 0.6, torch.tensor([[0.2, -0.4]]), -0.2), rtol=1e-5, atol=1e-6)]
+    f_64 = _func(2, 8, time_input=True, seed=15)
+    return [
+        Case("Dormand–Prince's 7 stages, time-dependent, float32, backwards dt=-0.2 from t=0.6",
+             args=(f_time, 0.6, torch.tensor([[0.2, -0.4]]), -0.2, DOPRI5), rtol=1e-5, atol=1e-6),
+        Case("Kutta's method, a (2, 3, 2) batch, t=-1, dt=0.25",
+             args=(f_64, -1.0, torch.randn(2, 3, 2, dtype=torch.float64,
+                                           generator=torch.Generator().manual_seed(16)), 0.25,
+                   KUTTA3)),
+    ]
 
 
 def _forward_cases():
@@ -106,17 +122,20 @@ append it as the LAST input column: torch.cat((h, t_column), dim=-1); then
 linear1 -> torch.tanh -> linear2 (no tanh after the last layer).""",
 )
 
-rk4_step = Exercise(
-    id="ex03_rk4_step",
-    title="Exercise 3.2: one RK4 step in torch",
+tableau_step = Exercise(
+    id="ex03_tableau_step",
+    title="Exercise 3.2: any Runge–Kutta step, from its Butcher tableau",
     points=2,
-    reference="lesson03.rk4_step",
-    cases=_rk4_cases,
-    hidden_cases=_rk4_hidden_cases,
+    reference="lesson03.tableau_step",
+    cases=_tableau_cases,
+    hidden_cases=_tableau_hidden_cases,
     hint_text="""
-k1 = func(t, h);  k2 = func(t + dt/2, h + dt/2 * k1);  k3 = func(t + dt/2, h + dt/2 * k2)
-k4 = func(t + dt, h + dt * k3);  return h + dt/6 * (k1 + 2 k2 + 2 k3 + k4)
-Keep it differentiable: no torch.no_grad(), no .detach(), no in-place updates.""",
+slopes = []
+for each stage i (c_i = tableau.c[i], row a_i = tableau.a[i], which has i entries):
+    state_i = h + dt * sum_j a_i[j] * slopes[j]      # every earlier slope, not only the last
+    slopes.append(func(t + c_i * dt, state_i))
+return h + dt * sum_i tableau.b[i] * slopes[i]
+Build new tensors (x = x + ...), no in-place updates, no torch.no_grad().""",
 )
 
 neural_ode_forward = Exercise(
@@ -127,7 +146,8 @@ neural_ode_forward = Exercise(
     cases=_forward_cases,
     hidden_cases=_forward_hidden_cases,
     hint_text="""
-states = [h0]; for each interval i: dt = (t[i+1] - t[i]) / n_sub, take n_sub rk4_step's starting
-at times t[i] + j * dt, then append the state. Return torch.stack(states): shape
-(len(t), *h0.shape). Compute dt per interval: output times need not be evenly spaced.""",
+states = [h0]; for each interval i: dt = (t[i+1] - t[i]) / n_sub, take n_sub RK4 steps,
+tableau_step(func, t[i] + j * dt, h, dt, RK4), then append the state.
+Return torch.stack(states): shape (len(t), *h0.shape). Compute dt per interval: output times
+need not be evenly spaced.""",
 )

@@ -12,13 +12,22 @@ def odefunc_forward(t, h, linear1, linear2):
     return linear2(torch.tanh(linear1(torch.cat((h, t_column), dim=-1))))
 
 
-def rk4_step(func, t, h, dt):
-    """One classical Runge–Kutta step of dh/dt = func(t, h) for a tensor h of any shape."""
-    k1 = func(t, h)
-    k2 = func(t + dt / 2, h + dt / 2 * k1)
-    k3 = func(t + dt / 2, h + dt / 2 * k2)
-    k4 = func(t + dt, h + dt * k3)
-    return h + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+def tableau_step(func, t, h, dt, tableau):
+    """One explicit Runge–Kutta step of dh/dt = func(t, h), the method given as a Butcher tableau.
+
+    Stage i is evaluated at time t + c_i dt and state h + dt * sum_j a_ij k_j; the step returns
+    h + dt * sum_i b_i k_i. The same few lines run Euler, midpoint, RK4 or Dormand–Prince.
+    """
+    slopes = []
+    for c_i, a_i in zip(tableau.c, tableau.a, strict=True):
+        stage = h
+        for a_ij, k_j in zip(a_i, slopes, strict=False):
+            stage = stage + dt * a_ij * k_j
+        slopes.append(func(t + c_i * dt, stage))
+    step = h
+    for b_i, k_i in zip(tableau.b, slopes, strict=True):
+        step = step + dt * b_i * k_i
+    return step
 
 
 def neural_ode_forward(func, h0, t, n_sub):
@@ -26,11 +35,13 @@ def neural_ode_forward(func, h0, t, n_sub):
 
     Between consecutive output times t[i] and t[i+1], take n_sub equal RK4 steps.
     """
+    from utils.tableaus import RK4
+
     states = [h0]
     h = h0
     for i in range(len(t) - 1):
         dt = (t[i + 1] - t[i]) / n_sub
         for j in range(n_sub):
-            h = rk4_step(func, t[i] + j * dt, h, dt)
+            h = tableau_step(func, t[i] + j * dt, h, dt, RK4)
         states.append(h)
     return torch.stack(states)
