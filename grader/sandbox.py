@@ -82,7 +82,12 @@ def bwrap_command(*, tmp_bytes: int, python: str | None = None,
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
     cmd = [bwrap, "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
-           "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "sandbox"]
+           "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "sandbox",
+           # /proc, /dev and the private /tmp first: binds made after them land on top, so a
+           # course that lives under /tmp (a CI clone, say) is still visible inside.
+           "--proc", "/proc", "--dev", "/dev",
+           "--size", str(64 * 2**20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+           "--size", str(int(tmp_bytes)), "--tmpfs", "/tmp"]
     for path in _SYSTEM:
         cmd += ["--ro-bind", path, path]
     for path in _MERGED_USR:
@@ -100,10 +105,7 @@ def bwrap_command(*, tmp_bytes: int, python: str | None = None,
     solutions = solutions_folder()
     if solutions.exists():
         cmd += ["--tmpfs", str(solutions), "--remount-ro", str(solutions)]
-    cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--size", str(64 * 2**20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
-            "--size", str(int(tmp_bytes)), "--tmpfs", "/tmp",
-            "--dir", WORKDIR, "--remount-ro", "/", "--chdir", WORKDIR,
+    cmd += ["--dir", WORKDIR, "--remount-ro", "/", "--chdir", WORKDIR,
             "--clearenv",
             "--setenv", "HOME", WORKDIR,
             "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin",
