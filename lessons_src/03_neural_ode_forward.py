@@ -33,8 +33,6 @@
 # Stuck? `ex.<name>.hint()` gives a hint, `ex.<name>.solution()` shows a solution.
 
 # %%
-import time
-
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
@@ -45,6 +43,7 @@ from utils.exercises import lesson03 as ex
 from utils.models import NeuralODE, ODEFunc
 from utils.solvers import odeint
 from utils.tableaus import RK4
+from utils.training import train
 from utils.widgets import show_solver_cost, solver_cost_data
 
 torch.manual_seed(0)
@@ -503,18 +502,23 @@ torch.manual_seed(0)
 learner = ODEFunc(2, hidden=32)
 fit_model = NeuralODE(learner, t_fit, method="rk4", step_size=0.1)
 optimizer = torch.optim.Adam(learner.parameters(), lr=1e-2)
-start = time.perf_counter()
-for update in range(1, 301):
+
+
+def fit_step(update):
+    """One update: solve, compare with the data, backpropagate through the solver, step."""
     optimizer.zero_grad()
     loss = ((fit_model(train_starts) - train_paths) ** 2).mean()
     loss.backward()  # through 20 RK4 steps: 80 evaluations of the network
     optimizer.step()
-    if update in (1, 10, 100, 300):
-        print(f"update {update:3d}: training MSE {loss.item():.1e}")
-fit_seconds = time.perf_counter() - start
+    return loss.item()
+
+
+fit_history = train(fit_step, n_steps=300, progress=False)  # utils.training: the loop, timed
+for update in (1, 10, 100, 300):
+    print(f"update {update:3d}: training MSE {fit_history.losses[update - 1]:.1e}")
 
 # %% tags=["nbval-ignore-output"]
-print(f"300 updates took {fit_seconds:.1f} s of wall time")
+print(f"300 updates took {fit_history.seconds:.1f} s of wall time")
 
 # %% [markdown]
 # Fitting the 16 training trajectories says little on its own. The data only visit a ring: the
@@ -570,7 +574,7 @@ plt.show()
 
 # %%
 def saved_for_backward(model, starts):
-    """Number and kilobytes of the distinct tensors autograd saves for one forward pass."""
+    """Number and kilobytes of the distinct tensors autograd saves for one backward pass."""
     storages = {}
 
     def keep(tensor):
@@ -579,14 +583,14 @@ def saved_for_backward(model, starts):
         return tensor
 
     with torch.autograd.graph.saved_tensors_hooks(keep, lambda tensor: tensor):
-        graph_end = ((model(starts) - train_paths) ** 2).mean()
-    return len(storages), sum(storages.values()) / 1e3, graph_end
+        ((model(starts) - train_paths) ** 2).mean().backward()  # uses what was saved
+    return len(storages), sum(storages.values()) / 1e3
 
 
 print("RK4 steps   saved tensors   saved (kB)")
 for step_size in (0.2, 0.1, 0.05, 0.025):
     model_at_step = NeuralODE(learner, t_fit, method="rk4", step_size=step_size)
-    count, kilobytes, _ = saved_for_backward(model_at_step, train_starts)
+    count, kilobytes = saved_for_backward(model_at_step, train_starts)
     print(f"{round(2.0 / step_size):9d}   {count:13d}   {kilobytes:10.0f}")
 
 # %% [markdown]
