@@ -455,10 +455,16 @@ def render(results: dict) -> str:
         "what else runs on it: compare the figures of one run with each other, not across runs.",
         "",
     ]
+
+    def heading(title: str, part: str) -> list[str]:
+        """A section's title, then when (and under what load) its part was measured."""
+        measured = results[part].get("measured")
+        return [title, "", f"Measured {measured}."] if measured else [title]
+
     if "solvers" in results:
         s = results["solvers"]
         lines += [
-            "## `utils.odeint` against `torchdiffeq.odeint`",
+            *heading("## `utils.odeint` against `torchdiffeq.odeint`", "solvers"),
             "",
             f"dopri5 in both, same tolerances, float32; median wall time of {s['repeats']} solves "
             "each, the two interleaved in one run; NFE = calls of the dynamics; error = largest "
@@ -474,7 +480,7 @@ def render(results: dict) -> str:
     if "adjoint" in results:
         a = results["adjoint"]
         lines += [
-            "## Adjoint against direct backpropagation",
+            *heading("## Adjoint against direct backpropagation", "adjoint"),
             "",
             "One forward + backward pass of a Neural ODE (`ODEFunc(2, hidden=64)`, batch "
             f"{a.get('batch', '?')}, RK4 with a fixed number of steps on [0, 1]); peak resident "
@@ -488,7 +494,7 @@ def render(results: dict) -> str:
     if "course" in results:
         c = results["course"]
         lines += [
-            "## The whole course",
+            *heading("## The whole course", "course"),
             "",
             "Each lesson of `notebooks/` executed top to bottom on the course kernel (nbclient, "
             "as the build does, exercise stubs in place), one after the other; the budget is "
@@ -501,7 +507,7 @@ def render(results: dict) -> str:
         import seed_spread
 
         lines += [
-            "## Seed spread of lessons 05 and 06",
+            *heading("## Seed spread of lessons 05 and 06", "seeds"),
             "",
             "`python bench/run.py --parts seeds` (or `python bench/seed_spread.py`): each "
             "lesson's source executed as a script with its training seeds "
@@ -516,19 +522,9 @@ def render(results: dict) -> str:
     if "sliders" in results:
         import slider_latency
 
-        lines += ["## Slider latency in the browser", "",
+        lines += [*heading("## Slider latency in the browser", "sliders"), "",
                   *slider_latency.report(results["sliders"]), ""]
-    headings = {"## `utils.odeint` against `torchdiffeq.odeint`": "solvers",
-                "## Adjoint against direct backpropagation": "adjoint",
-                "## The whole course": "course", "## Seed spread of lessons 05 and 06": "seeds",
-                "## Slider latency in the browser": "sliders"}
-    out = []
-    for line in lines:
-        out.append(line)
-        measured = results.get(headings.get(line, ""), {}).get("measured")
-        if measured:
-            out += ["", f"Measured {measured}."]
-    return "\n".join(out)
+    return "\n".join(lines)
 
 
 def environment(threads: int) -> dict:
