@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction as F
 
-__all__ = ["ButcherTableau", "EULER", "MIDPOINT", "RK4", "DOPRI5", "TABLEAUS"]
+__all__ = ["ButcherTableau", "EULER", "MIDPOINT", "KUTTA3", "RK4", "DOPRI5", "TABLEAUS"]
 
 _TOL = 1e-12
 
@@ -96,6 +96,12 @@ EULER = ButcherTableau(name="euler", order=1, c=(0.0,), a=((),), b=(1.0,))
 
 MIDPOINT = ButcherTableau(
     name="midpoint", order=2, c=(0.0, 0.5), a=((), (0.5,)), b=(0.0, 1.0)
+)
+
+# Kutta's third-order method (Kutta 1901; Hairer, Nørsett & Wanner, section II.1): a stage that
+# uses more than the previous slope (a_31 = -1). Not an ``odeint`` method; exercise 3.2 steps it.
+KUTTA3 = ButcherTableau(
+    name="kutta3", order=3, c=(0.0, 0.5, 1.0), a=((), (0.5,), (-1.0, 2.0)), b=(1 / 6, 2 / 3, 1 / 6)
 )
 
 RK4 = ButcherTableau(

@@ -11,12 +11,8 @@ from __future__ import annotations
 import torch
 
 from ..models import ODEFunc
-from ..tableaus import DOPRI5, EULER, MIDPOINT, RK4, ButcherTableau
+from ..tableaus import DOPRI5, EULER, KUTTA3, MIDPOINT, RK4
 from .core import Case, Exercise
-
-#: Kutta's third-order method: its stages use more than the previous slope (a_31 = -1).
-KUTTA3 = ButcherTableau(name="kutta3", order=3, c=(0.0, 0.5, 1.0), a=((), (0.5,), (-1.0, 2.0)),
-                        b=(1 / 6, 2 / 3, 1 / 6))
 
 __all__ = ["odefunc_forward", "tableau_step", "neural_ode_forward"]
 
