@@ -47,6 +47,6 @@ def pytest_runtest_logreport(report):
 
 def pytest_sessionfinish(session, exitstatus):
     if _skipped_for_tools:
-        print(f"\nCOURSE_REQUIRE_SYSTEM_TOOLS=1 but {len(_skipped_for_tools)} test(s) skipped for a "
-              f"missing system tool, e.g. {_skipped_for_tools[0]}")
+        print(f"\nCOURSE_REQUIRE_SYSTEM_TOOLS=1 but {len(_skipped_for_tools)} test(s) skipped "
+              f"for a missing system tool, e.g. {_skipped_for_tools[0]}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

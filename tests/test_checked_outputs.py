@@ -76,7 +76,7 @@ def test_marked_cells_say_why(path):
             assert not reasons, (f"{path.name} code cell {i}: reason tag {sorted(reasons)} "
                                  f"without {IGNORE}")
         if "slider" in tags:
-            assert "interact" in cell.source, f"{path.name} code cell {i}: 'slider' without a widget"
+            assert "interact" in cell.source, f"{path.name} code cell {i}: 'slider', no widget"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
