@@ -45,8 +45,13 @@ def pytest_runtest_logreport(report):
             _skipped_for_tools.append(f"{report.nodeid}: {reason}")
 
 
+def pytest_terminal_summary(terminalreporter):
+    if _skipped_for_tools:
+        terminalreporter.write_line(
+            f"COURSE_REQUIRE_SYSTEM_TOOLS=1 but {len(_skipped_for_tools)} test(s) skipped for a "
+            f"missing system tool (this fails the run), e.g. {_skipped_for_tools[0]}", red=True)
+
+
 def pytest_sessionfinish(session, exitstatus):
     if _skipped_for_tools:
-        print(f"\nCOURSE_REQUIRE_SYSTEM_TOOLS=1 but {len(_skipped_for_tools)} test(s) skipped "
-              f"for a missing system tool, e.g. {_skipped_for_tools[0]}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
