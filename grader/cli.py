@@ -21,15 +21,36 @@ _NO_SANDBOX_HELP = (
 )
 
 
+def _in_force() -> str:
+    """Which whole-sandbox limits this machine offers (for --help)."""
+    from . import cgroups
+
+    try:
+        method = cgroups.choose()
+    except Exception as exc:  # --help must work anyway
+        return f"could not be determined ({type(exc).__name__})"
+    why = f" ({method.reason})" if method.name == cgroups.RLIMITS and method.reason else ""
+    return method.name + why
+
+
 def _grade_parser() -> argparse.ArgumentParser:
-    from .grading import Limits
+    from . import cgroups
+    from .grading import MAX_EVENT_BYTES, Limits
 
     defaults = Limits()
     parser = argparse.ArgumentParser(
         prog="neural-ode-grade",
         description="Grade every notebook in a folder, each in a bubblewrap sandbox: "
-                    "grades.csv, feedback/ and logs/. Other commands: 'neural-ode-grade merge "
-                    "-h', 'neural-ode-grade release -h'.")
+                    "grades.csv, feedback/ and logs/. Rows are written as each notebook "
+                    "finishes; Ctrl-C keeps them (then --resume). Before grading, one "
+                    "known-good notebook runs through the sandbox: if it fails, nothing is "
+                    "graded. Other commands: 'neural-ode-grade merge -h', "
+                    "'neural-ode-grade release -h'.",
+        epilog="Whole-sandbox limits (memory, processes, CPU) use the strongest of: "
+               f"{cgroups.describe_methods()}. On this machine: {_in_force()}. "
+               f"Each message from the sandbox is capped at {MAX_EVENT_BYTES // 2**20} MiB "
+               "and their number at 4 per step of the plan; a run that breaks these is "
+               "'interfered'.")
     parser.add_argument("submissions", type=Path, help="folder of submitted .ipynb files")
     parser.add_argument("--out", type=Path, default=Path("grading_results"),
                         help="where to write grades.csv, feedback/ and logs/ "
@@ -41,11 +62,28 @@ def _grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--total-timeout", type=float, default=defaults.total_timeout,
                         help=f"seconds per notebook (default {defaults.total_timeout:g})")
     parser.add_argument("--memory-gb", type=float, default=defaults.memory_bytes / 2**30,
-                        help=f"memory cap per kernel in GiB (default "
+                        help=f"memory cap in GiB for the whole sandbox (its control group) "
+                             f"and for the kernel's address space (default "
                              f"{defaults.memory_bytes / 2**30:g})")
+    parser.add_argument("--max-processes", type=int, default=defaults.max_processes,
+                        help=f"processes and threads of the whole sandbox (control group; "
+                             f"default {defaults.max_processes})")
+    parser.add_argument("--cpus", type=float, default=defaults.cpus,
+                        help=f"CPU cores the whole sandbox may use (control group quota; "
+                             f"default {defaults.cpus:g})")
+    parser.add_argument("--limits", default="auto",
+                        choices=["auto", *cgroups.METHODS],
+                        help="how whole-sandbox limits are enforced (default auto: the "
+                             "strongest available; 'rlimits only' turns control groups off)")
     parser.add_argument("--output-kb", type=float, default=defaults.output_bytes / 1024,
                         help=f"printed output kept per notebook in kB (default "
                              f"{defaults.output_bytes / 1024:g})")
+    parser.add_argument("--log-kb", type=float, default=defaults.log_bytes / 1024,
+                        help=f"cap of each submission's log in logs/, in kB (default "
+                             f"{defaults.log_bytes / 1024:g})")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the rows of OUT/grades.csv and grade only the submissions "
+                             "it does not hold yet (after an interrupted run)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="notebooks graded at the same time (default 1; time limits are "
                              "wall-clock, so keep this at most the number of CPU cores)")
@@ -57,28 +95,38 @@ def _grade_parser() -> argparse.ArgumentParser:
 
 
 def _grade(argv: Sequence[str]) -> int:
-    from .grading import Limits, grade_folder, load_lessons, parse_shard
+    from . import cgroups
+    from .grading import Limits, PreflightFailed, grade_folder, load_lessons, parse_shard
     from .sandbox import SandboxUnavailable
 
     args = _grade_parser().parse_args(argv)
     try:
         limits = Limits(cell_timeout=args.cell_timeout, total_timeout=args.total_timeout,
                         memory_bytes=int(args.memory_gb * 2**30),
-                        output_bytes=int(args.output_kb * 1024))
+                        output_bytes=int(args.output_kb * 1024),
+                        max_processes=args.max_processes, cpus=args.cpus,
+                        log_bytes=int(args.log_kb * 1024))
         shard = parse_shard(args.shard)
         lessons = load_lessons(folder=args.lessons) if args.lessons else None
         if args.no_sandbox:
             print("neural-ode-grade: grading WITHOUT the sandbox (--no-sandbox): learner code "
                   "runs with your rights and can reach the reference solutions.", file=sys.stderr)
+        method = None if args.limits == cgroups.RLIMITS else args.limits
         grade_folder(args.submissions, args.out, limits=limits, jobs=args.jobs, shard=shard,
-                     lessons=lessons, use_sandbox=not args.no_sandbox)
+                     lessons=lessons, use_sandbox=not args.no_sandbox, resume=args.resume,
+                     cgroup=method)
+    except KeyboardInterrupt:
+        return 130
+    except PreflightFailed as exc:
+        print(f"neural-ode-grade: refusing to grade: {exc}", file=sys.stderr)
+        return 4
     except SandboxUnavailable as exc:
         print(f"neural-ode-grade: cannot grade in a sandbox: {exc}.\n"
               "Install bubblewrap (scripts/install_sandbox.sh, or your package manager's "
               "'bubblewrap'), or, knowing what it means, grade with --no-sandbox "
               "(docs/instructors.md).", file=sys.stderr)
         return 3
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, OSError) as exc:
         print(f"neural-ode-grade: {exc}", file=sys.stderr)
         return 2
     return 0

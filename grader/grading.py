@@ -8,9 +8,11 @@ container (:mod:`grader.sandbox`), and judged outside (:mod:`grader.verdicts`).
 from __future__ import annotations
 
 import json
+import math
 import os
 import queue
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -29,9 +31,12 @@ from .plan import plan
 __all__ = ["Lesson", "Limits", "Submission", "Grader", "identify_lesson", "load_lessons",
            "structure_problems"]
 
-_MAX_EVENT_BYTES = 80 * 2**20  # one line from the runner (outcomes of one exercise)
+MAX_EVENT_BYTES = 4 * 2**20  # one line from the runner (honest outcomes are under 30 kB)
 _KERNEL_START = 120.0  # seconds a kernel gets to start, on top of the total time limit
-_STOPPED_CHECK = 5.0  # seconds between checks that the runner has not been stopped
+_STOPPED_CHECK = 2.0  # seconds between checks that the runner has not been stopped
+_HELLO_TIMEOUT = 60.0  # seconds the runner gets to say hello (Python, no kernel yet)
+_SEND_TIMEOUT = 30.0  # seconds the runner gets to take what the grader sends
+_CELL_MARGIN = 60.0  # on top of the time per cell: the interrupt's grace, a kernel's shutdown
 _OOM = re.compile(r"can't allocate memory|Cannot allocate memory|out of memory|MemoryError",
                   re.IGNORECASE)
 
@@ -48,6 +53,10 @@ class Limits:
         output_bytes: printed output kept per submission; the rest is dropped.
         file_bytes: largest file the kernel may write (``RLIMIT_FSIZE``), and the size of the
             sandbox's private temporary file system.
+        max_processes: processes and threads of the whole sandbox (its control group's
+            ``pids.max``; where no control group can be made, ``RLIMIT_NPROC`` of the kernel).
+        cpus: CPU cores the whole sandbox may use (its control group's CPU quota).
+        log_bytes: the instructor's log of one submission is cut to this size.
     """
 
     cell_timeout: float = 120.0
@@ -55,9 +64,13 @@ class Limits:
     memory_bytes: int = 4 * 2**30
     output_bytes: int = 2**20
     file_bytes: int = 256 * 2**20
+    max_processes: int = 256
+    cpus: float = 1.0
+    log_bytes: int = 2 * 2**20
 
     def __post_init__(self):
-        for name in ("cell_timeout", "total_timeout", "memory_bytes", "output_bytes", "file_bytes"):
+        for name in ("cell_timeout", "total_timeout", "memory_bytes", "output_bytes", "file_bytes",
+                     "max_processes", "cpus", "log_bytes"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not value > 0:
                 raise ValueError(f"Limits.{name} must be a positive number, got {value!r}")
@@ -70,7 +83,7 @@ class Limits:
     def to_json(self) -> dict:
         return {"cell_timeout": self.cell_timeout, "total_timeout": self.total_timeout,
                 "memory_bytes": self.memory_bytes, "output_bytes": self.output_bytes,
-                "file_bytes": self.file_bytes}
+                "file_bytes": self.file_bytes, "max_processes": self.max_processes}
 
 
 # -- the lessons --------------------------------------------------------------------------------
@@ -193,6 +206,7 @@ class Submission:
     notes: dict[str, list[str]] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    interfered: bool = False
 
     def add_status(self, status: str, note: str = "") -> None:
         if status not in self.notebook_status:
@@ -217,51 +231,141 @@ def _upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-class _Runner:
-    """One runner process (in a container, or not): JSON lines both ways, with deadlines."""
+_LIBC = None
 
-    def __init__(self, cmd: list[str], *, sandboxed: bool, workdir: Path | None):
+
+def _child_setup(procs_fds: list[int]):
+    """What the sandbox's first process does between fork and exec: join its control group (so
+    every process of the sandbox is counted from the start) and die with the grader (a grader
+    killed with -9 leaves no sandbox behind). Only async-signal-safe work: no imports, no locks."""
+    libc = _LIBC
+
+    def setup():
+        pid = str(os.getpid()).encode()  # the child's: this runs after the fork
+        for fd in procs_fds:
+            os.write(fd, pid)
+        if libc is not None:
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+    return setup
+
+
+def _load_libc():
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+
+        try:
+            _LIBC = ctypes.CDLL(None, use_errno=True)
+        except OSError:
+            _LIBC = None
+
+
+class ChannelError(RuntimeError):
+    """The runner did not take what the grader sent within its deadline."""
+
+
+class _Runner:
+    """One runner process (in a container, or not), spoken to on two private pipes.
+
+    The pipes are extra descriptors of the runner (``pass_fds``); bubblewrap's stdio is
+    ``/dev/null`` and its PID 1 closes extra descriptors, so nothing inside the sandbox but the
+    runner holds them. Every read and write has a deadline; events are capped in size and count.
+    """
+
+    def __init__(self, cmd_for, *, sandboxed: bool, workdir: Path | None, group=None,
+                 max_events: int = 10_000, capture_stderr: bool = False):
         env = None
         if not sandboxed:
             env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
             env.update(HOME=str(workdir), GRADER_PRIVATE=str(workdir / ".grader"),
                        MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=str(workdir) if workdir else None, env=env, start_new_session=True)
+        to_runner_r, self._to_runner = os.pipe()
+        self._from_runner, from_runner_w = os.pipe()
+        self.group = group
+        procs = []
+        _load_libc()
+        try:
+            for name in (group.procs_files() if group is not None else []):
+                procs.append(os.open(name, os.O_WRONLY | os.O_CLOEXEC))
+            cmd = cmd_for((to_runner_r, from_runner_w))
+            if group is not None and group.prefix:
+                cmd = [*group.prefix, *cmd]
+            self.proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE if capture_stderr else subprocess.DEVNULL,
+                pass_fds=(to_runner_r, from_runner_w), cwd=str(workdir) if workdir else None,
+                env=env, start_new_session=True, preexec_fn=_child_setup(procs))
+        except BaseException:
+            for fd in (self._to_runner, self._from_runner):
+                os.close(fd)
+            raise
+        finally:
+            for fd in [to_runner_r, from_runner_w, *procs]:
+                os.close(fd)
+        os.set_blocking(self._to_runner, False)
         self.events: queue.Queue = queue.Queue()
+        self.max_events = max_events
         self.stderr = b""
+        self.killed_by_grader = ""  # why the grader killed it, if it did
         threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        if capture_stderr:
+            threading.Thread(target=self._read_stderr, daemon=True).start()
 
     def _read(self) -> None:
-        buffer = b""
+        buffer, count = b"", 0
         try:
-            while chunk := self.proc.stdout.read1(2**16):
+            while chunk := os.read(self._from_runner, 2**16):
                 buffer += chunk
                 while b"\n" in buffer:
                     line, buffer = buffer.split(b"\n", 1)
+                    count += 1
+                    if count > self.max_events:
+                        self.events.put({"event": "garbled",
+                                         "why": f"more than {self.max_events} events"})
+                        return
                     try:
                         event = json.loads(line)
                     except (ValueError, RecursionError):
-                        event = {"event": "garbled"}
-                    self.events.put(event if isinstance(event, dict) else {"event": "garbled"})
-                if len(buffer) > _MAX_EVENT_BYTES:
-                    self.events.put({"event": "garbled"})
-                    buffer = b""
+                        event = {"event": "garbled", "why": "a line that is not JSON"}
+                    if not isinstance(event, dict):
+                        event = {"event": "garbled", "why": "a line that is not a JSON object"}
+                    self.events.put(event)
+                if len(buffer) > MAX_EVENT_BYTES:
+                    self.events.put({"event": "garbled", "why": "an event larger than "
+                                     f"{MAX_EVENT_BYTES // 2**20} MiB"})
+                    return  # read no more: the run ends
+        except OSError:
+            pass
         finally:
             self.events.put(None)
+            os.close(self._from_runner)
 
     def _read_stderr(self) -> None:
         while chunk := self.proc.stderr.read1(2**16):
             self.stderr = (self.stderr + chunk)[-4000:]
 
-    def send(self, **message) -> None:
-        try:
-            self.proc.stdin.write(json.dumps(message).encode() + b"\n")
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            pass
+    def send(self, timeout: float = _SEND_TIMEOUT, **message) -> None:
+        """Write one JSON line; ChannelError if the runner does not take it within ``timeout``."""
+        data = json.dumps(message).encode() + b"\n"
+        deadline = time.monotonic() + timeout
+        view = memoryview(data)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ChannelError(f"the runner took no input for {timeout:g} s")
+            try:
+                _, ready, _ = select.select([], [self._to_runner], [], min(left, 1.0))
+            except (OSError, ValueError) as exc:
+                raise ChannelError(f"the channel to the runner is closed ({exc})") from None
+            if not ready:
+                continue
+            try:
+                view = view[os.write(self._to_runner, view):]
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                raise ChannelError(f"the channel to the runner is closed ({exc})") from None
 
     def next(self, deadline: float):
         """The next event, None when the runner has ended, "timeout" past the deadline."""
@@ -299,16 +403,248 @@ class _Runner:
             todo += children.get(pid, [])
         return False
 
-    def kill(self) -> None:
+    def kill(self, why: str = "") -> None:
+        if why and not self.killed_by_grader and self.proc.poll() is None:
+            self.killed_by_grader = why
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)  # bwrap, and (its PID namespace) all
             except (ProcessLookupError, PermissionError):
                 pass
+        if self.group is not None:
+            self.group.kill()
         try:
-            self.proc.wait(timeout=30)
+            self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+
+    def close(self) -> None:
+        self.kill()
+        try:
+            os.close(self._to_runner)
+        except OSError:
+            pass
+        if self.group is not None:
+            self.group.remove()
+
+
+_INTERRUPTED = "the grading was interrupted"
+_STEP_STATUSES = {"ok", "error", "timeout", "unresponsive", "died", "total_timeout"}
+
+
+class Interrupted(Exception):
+    """The grading was interrupted (Ctrl-C) while this submission ran: it is not kept."""
+
+
+def _summary(event) -> str:
+    """A short, printable description of an event, for the instructor's log."""
+    if not isinstance(event, dict):
+        return repr(event)[:120]
+    parts = [f"{k}={str(v)[:60]!r}" for k, v in list(event.items())[:4]]
+    return "{" + ", ".join(parts) + "}"
+
+
+class _Session:
+    """The grader's side of one run: the plan's events expected in order, with deadlines.
+
+    The runner reports every step in order; a ``settle`` is answered only when the plan expects
+    that exercise's settle next (the reference goes in once, after the exercise's outcomes came
+    out). Any other event, an event too large, too many events, or a broken line ends the run
+    as ``interfered``, with a line for the instructor saying what arrived.
+    """
+
+    def __init__(self, grader, sub, runner, steps, exercises, results, runs):
+        self.grader, self.sub, self.runner = grader, sub, runner
+        self.steps, self.exercises, self.results, self.runs = steps, exercises, results, runs
+        self.limits = grader.limits
+        self.hello = self.started = self.failed = False
+        self.next_step = 0
+        self.settled: int | None = None  # the settle step answered, not yet reported
+        self.pending: str = ""  # exercise whose outcomes come next
+        self.last_step = None
+
+    def interfered(self, what: str) -> None:
+        self.runner.kill("interference")
+        self.sub.interfered = True
+        self.sub.add_status("interfered", f"The grader's channel was tampered with: {what}. "
+                            "The run was ended there; nothing of this notebook scores.")
+        self.sub.log.append(f"--- INTERFERENCE: {what}")
+
+    def run(self, job: dict) -> None:
+        runner, limits = self.runner, self.limits
+        start = time.monotonic()
+        total = start + limits.total_timeout + _KERNEL_START + 60
+        quiet_for = _HELLO_TIMEOUT
+        last = start
+        sent_job = False
+        while True:
+            now = time.monotonic()
+            silent = last + quiet_for
+            event = runner.next(min(total, silent, now + _STOPPED_CHECK))
+            now = time.monotonic()
+            if event == "timeout":
+                if runner.runner_stopped():
+                    self.interfered("the runner inside the sandbox was stopped (SIGSTOP)")
+                    return
+                if now >= total:
+                    runner.kill("the total time limit")
+                    self.sub.add_status("total_timeout", "The notebook reached the total time "
+                                        f"limit of {limits.total_timeout:g} s and was stopped.")
+                    return
+                if now >= silent:
+                    self._silent(now - last)
+                    return
+                continue
+            if event is None:
+                self._ended()
+                return
+            last = now
+            kind = event.get("event")
+            if kind == "hello" and not self.hello:
+                self.hello = True
+                quiet_for = _KERNEL_START + 60
+                try:
+                    runner.send(timeout=_SEND_TIMEOUT + len(json.dumps(job)) / 2**20, **job)
+                except ChannelError as exc:
+                    self._channel_failed(str(exc))
+                    return
+                sent_job = True
+            elif not sent_job:
+                self.interfered(f"an event before the runner started: {_summary(event)}")
+                return
+            elif kind == "started" and not self.started and not self.failed:
+                self.started = True
+                quiet_for = limits.cell_timeout + _CELL_MARGIN
+                self.sub.log.append(f"--- kernel started in {_float(event.get('seconds'))} s")
+            elif kind == "settle" and self._settle_expected(event):
+                ex = self.exercises[event["exercise"]]
+                passed = self.results.get(ex.id, ("",))[0] == "passed"
+                source = None if passed else self.grader._fallback(ex, self.exercises,
+                                                                   self.results)
+                self.settled = self.next_step
+                try:
+                    runner.send(source=source)
+                except ChannelError as exc:
+                    self._channel_failed(str(exc))
+                    return
+            elif kind == "step" and self._step_expected(event):
+                step = self.steps[self.next_step]
+                self.next_step += 1
+                self.settled = None
+                event = {"status": event["status"], "seconds": _float(event.get("seconds")),
+                         "output": str(event.get("output") or "")[-20000:],
+                         "ename": str(event.get("ename") or "")[:200],
+                         "evalue": str(event.get("evalue") or "")[:500]}
+                self.last_step = (step, event)
+                self.grader._describe_step(self.sub, step, event)
+                if step.exercise:
+                    self.runs.setdefault(step.exercise, {})[step.kind] = event
+                if step.kind == "record" and event["status"] in ("ok", "error"):
+                    self.pending = step.exercise
+            elif kind == "outcomes" and self.pending and event.get("exercise") == self.pending:
+                ex = self.exercises[self.pending]
+                self.pending = ""
+                self.results[ex.id] = self.grader._verdict(ex, event.get("data"))
+            elif kind == "failed" and not self.failed:
+                self.failed = True
+                self.sub.add_status("kernel_failed", "The kernel could not be started: "
+                                    f"{str(event.get('error'))[:300]}")
+            elif kind == "runner_error":
+                runner.kill("the runner failed")
+                self.sub.add_status("grader_error", "The grader's runner failed: "
+                                    f"{str(event.get('error'))[:300]}")
+                self.sub.log.append(str(event.get("traceback", ""))[-2000:])
+                return
+            elif kind == "done" and not self.pending and self.settled is None:
+                self.grader._describe_end(self.sub, self.last_step, event)
+                try:
+                    runner.proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    runner.kill("it did not exit after its last event")
+                return
+            elif kind == "garbled":
+                self.interfered(f"the channel carried {event.get('why', 'a broken line')}")
+                return
+            else:
+                self.interfered(f"the channel carried an event the plan did not expect at step "
+                                f"{self.next_step + 1} of {len(self.steps)}: {_summary(event)}")
+                return
+
+    def _settle_expected(self, event) -> bool:
+        i = self.next_step
+        return (self.started and not self.pending and self.settled is None
+                and i < len(self.steps) and self.steps[i].kind == "settle"
+                and event.get("exercise") == self.steps[i].exercise
+                and self.steps[i].exercise in self.exercises)
+
+    def _step_expected(self, event) -> bool:
+        i = self.next_step
+        if not (self.started and not self.pending and event.get("i") == i < len(self.steps)
+                and event.get("status") in _STEP_STATUSES):
+            return False
+        if self.steps[i].kind == "settle" and self.settled != i:
+            return event.get("status") == "total_timeout"  # the time ran out before it
+        return True
+
+    def _channel_failed(self, why: str) -> None:
+        if self.runner.runner_stopped():
+            self.interfered("the runner inside the sandbox was stopped (SIGSTOP)")
+            return
+        self.runner.kill("the channel failed")
+        self.sub.add_status("runner_unresponsive", f"The grader's runner stopped taking input "
+                            f"({why}) and was stopped; what it had not reported was not graded.")
+
+    def _silent(self, seconds: float) -> None:
+        self.runner.kill("it was silent past its deadline")
+        if not self.hello:
+            self.sub.add_status("grader_error", "The grader's runner did not start in its "
+                                f"sandbox within {seconds:.0f} s.")
+        elif not self.started:
+            self.sub.add_status("kernel_failed", "The kernel did not start within "
+                                f"{seconds:.0f} s.")
+        else:
+            self.sub.add_status("runner_unresponsive", "The grader's runner sent nothing for "
+                                f"{seconds:.0f} s (the time per cell plus {_CELL_MARGIN:g} s) "
+                                "and was stopped; what it had not reported was not graded.")
+
+    def _ended(self) -> None:
+        """The channel closed before the runner's last event: find out why, blame with evidence."""
+        runner = self.runner
+        try:
+            code = runner.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            runner.kill("its channel closed but it did not exit")
+            code = runner.proc.returncode
+        if runner.killed_by_grader:
+            return
+        group = runner.group
+        if group is not None and group.oom_kills() > 0:
+            self.sub.add_status("out_of_memory", "The sandbox as a whole ran out of memory (the "
+                                f"limit is {self.limits.memory_bytes / 2**30:g} GiB for all its "
+                                "processes); what was not reported was not graded.")
+            return
+        if not self.started:
+            self.sub.add_status("grader_error", "The grader's runner ended before the kernel "
+                                f"started (exit code {code}): the grader's fault, not the "
+                                "notebook's. " + runner.stderr.decode("utf-8", "replace")[-300:])
+            return
+        signum = code - 128 if isinstance(code, int) and code > 128 else (
+            -code if isinstance(code, int) and code < 0 else None)
+        if signum is not None:
+            try:
+                name = signal.Signals(signum).name
+            except ValueError:
+                name = f"signal {signum}"
+            self.interfered(f"the runner inside the sandbox was killed by {name}, which only "
+                            "the notebook's code could send")
+            return
+        self.sub.add_status("grader_error", f"The grader's runner ended (exit code {code}) "
+                            "before its last report; what it had not reported was not graded.")
+
+
+def _float(value) -> float:
+    ok = isinstance(value, (int, float)) and math.isfinite(value)
+    return round(float(value), 2) if ok else 0.0
 
 
 class Grader:
@@ -318,10 +654,14 @@ class Grader:
     """
 
     def __init__(self, lessons: Sequence[Lesson], limits: Limits, *, use_sandbox: bool = True,
-                 needed: set[str] | None = None):
+                 needed: set[str] | None = None, cgroup_method=None):
         self.lessons = list(lessons)
         self.limits = limits
         self.use_sandbox = use_sandbox
+        self.cgroup_method = cgroup_method  # grader.cgroups.Method, or None: rlimits only
+        self.stopping = threading.Event()  # set on Ctrl-C: no new runner, live ones killed
+        self._live: set[_Runner] = set()
+        self._live_lock = threading.Lock()
         self.expected: dict[str, verdicts.Expected] = {}
         self.references: dict[str, tuple[str, set[str]] | None] = {}
         self.expected_errors: dict[str, str] = {}
@@ -349,11 +689,50 @@ class Grader:
             overlays[str(path)] = str(copy)
         return overlays
 
-    def command(self) -> list[str]:
+    def command(self, channel: tuple[int, int]) -> list[str]:
         if self.use_sandbox:
             return sandbox.bwrap_command(tmp_bytes=self.limits.file_bytes + 64 * 2**20,
-                                         overlays=self.overlays)
-        return [sys.executable, "-I", "-m", "grader.runner"]
+                                         overlays=self.overlays, channel=channel)
+        return [sys.executable, "-I", "-m", "grader.runner", *map(str, channel)]
+
+    @property
+    def limits_in_force(self) -> str:
+        return self.cgroup_method.name if self.cgroup_method is not None else "rlimits only"
+
+    def stop(self) -> None:
+        """Ctrl-C: start no more runners, kill the live ones (their submissions are not kept)."""
+        self.stopping.set()
+        with self._live_lock:
+            live = list(self._live)
+        for runner in live:
+            runner.kill(_INTERRUPTED)
+
+    def _start_runner(self, workdir: Path | None, *, max_events: int,
+                      capture_stderr: bool = False) -> _Runner:
+        if self.stopping.is_set():
+            raise Interrupted()
+        group = None
+        if self.cgroup_method is not None:
+            group = self.cgroup_method.create(
+                memory_bytes=self.limits.memory_bytes, processes=self.limits.max_processes,
+                cpus=self.limits.cpus)
+        try:
+            runner = _Runner(self.command, sandboxed=self.use_sandbox, workdir=workdir,
+                             group=group, max_events=max_events, capture_stderr=capture_stderr)
+        except BaseException:
+            if group is not None:
+                group.remove()
+            raise
+        with self._live_lock:
+            self._live.add(runner)
+        if self.stopping.is_set():
+            runner.kill(_INTERRUPTED)
+        return runner
+
+    def _end_runner(self, runner: _Runner) -> None:
+        runner.close()
+        with self._live_lock:
+            self._live.discard(runner)
 
     def grade(self, found: Found, stem: str) -> Submission:
         """Grade one file; never raises for what the file contains or does."""
@@ -361,6 +740,8 @@ class Grader:
         start = time.monotonic()
         try:
             self._grade_into(sub, found)
+        except Interrupted:
+            raise
         except Exception as exc:  # a bug of the grader: say so, zero, and go on with the others
             import traceback
 
@@ -389,6 +770,9 @@ class Grader:
         results, runs = self._run(sub, lesson, steps)
         for ex in lesson.exercises:
             status, message = self._exercise_status(ex, answers.get(ex.id), results, runs)
+            if sub.interfered and status not in ("not_run", "missing"):
+                status, message = "not_graded", ("the notebook tampered with the grader's "
+                                                 "channel, so none of its results count")
             sub.rows.append({"submission": sub.name, "lesson": lesson.name, "exercise": ex.id,
                              "points": _num(ex.points if status == "passed" else 0),
                              "max_points": _num(ex.points), "status": status,
@@ -396,79 +780,23 @@ class Grader:
 
     # -- running the plan ---------------------------------------------------------------------
 
-    def _run(self, sub: Submission, lesson: Lesson, steps):
+    def _run(self, sub: Submission, lesson: Lesson, steps, *, capture_stderr: bool = False):
         """Run the steps in a runner; returns ({exercise: verdict}, {exercise: {kind: status}})."""
-        limits = self.limits
         exercises = {ex.id: ex for ex in lesson.exercises}
         results: dict[str, tuple[str, str]] = {}
         runs: dict[str, dict[str, dict]] = {}
-        job = {"steps": [s.to_json() for s in steps], "limits": limits.to_json()}
+        job = {"steps": [s.to_json() for s in steps], "limits": self.limits.to_json()}
         with tempfile.TemporaryDirectory(prefix="neural-ode-grade-") as tmp:
             workdir = None if self.use_sandbox else Path(tmp)
-            runner = _Runner(self.command(), sandboxed=self.use_sandbox, workdir=workdir)
+            runner = self._start_runner(workdir, max_events=4 * len(steps) + 16,
+                                        capture_stderr=capture_stderr)
             try:
-                runner.send(**job)
-                deadline = time.monotonic() + limits.total_timeout + _KERNEL_START + 30
-                done = self._events(sub, runner, steps, exercises, results, runs, deadline)
-                if not done:
-                    runner.kill()
+                _Session(self, sub, runner, steps, exercises, results, runs).run(job)
             finally:
-                runner.kill()
-            if runner.stderr.strip():
-                sub.log.append("--- runner stderr (tail):\n"
-                               + runner.stderr.decode("utf-8", "replace")[-2000:])
+                self._end_runner(runner)
+            if runner.killed_by_grader == _INTERRUPTED:
+                raise Interrupted()
         return results, runs
-
-    def _events(self, sub, runner, steps, exercises, results, runs, deadline) -> bool:
-        limits = self.limits
-        last_step = None
-        while True:
-            event = runner.next(min(deadline, time.monotonic() + _STOPPED_CHECK))
-            if event == "timeout" and time.monotonic() < deadline:
-                if runner.runner_stopped():
-                    sub.add_status("interfered", "The notebook stopped the grader's runner "
-                                   "inside its sandbox (SIGSTOP); what it had not reported was "
-                                   "not graded.")
-                    return False
-                continue
-            if event == "timeout":
-                sub.add_status("total_timeout", "The notebook reached the total time limit of "
-                               f"{limits.total_timeout:g} s and was stopped.")
-                return False
-            if event is None:
-                sub.add_status("interfered", "The grader's runner inside the sandbox stopped "
-                               "before the end (killed by the notebook?); what it had not "
-                               "reported was not graded. Its last words: "
-                               + (runner.stderr.decode("utf-8", "replace")[-300:] or "none"))
-                return False
-            kind = event.get("event")
-            if kind == "started":
-                sub.log.append(f"--- kernel started in {event.get('seconds')} s")
-            elif kind == "step":
-                i = event.get("i")
-                if not isinstance(i, int) or not 0 <= i < len(steps):
-                    continue
-                last_step = (steps[i], event)
-                self._describe_step(sub, steps[i], event)
-                if steps[i].exercise:
-                    runs.setdefault(steps[i].exercise, {})[steps[i].kind] = event
-            elif kind == "outcomes":
-                ex = exercises.get(event.get("exercise"))
-                if ex is not None and ex.id not in results:
-                    results[ex.id] = self._verdict(ex, event.get("data"))
-            elif kind == "settle":
-                ex = exercises.get(event.get("exercise"))
-                passed = ex is not None and results.get(ex.id, ("",))[0] == "passed"
-                source = None if passed or ex is None else self._fallback(ex, exercises, results)
-                runner.send(source=source)
-            elif kind == "failed":
-                sub.add_status("kernel_failed", "The kernel could not be started: "
-                               f"{str(event.get('error'))[:300]}")
-            elif kind == "done":
-                self._describe_end(sub, last_step, event)
-                return True
-            elif kind == "garbled":
-                sub.add_status("grader_error", "The runner sent something unreadable.")
 
     def _fallback(self, ex, exercises, results) -> str | None:
         """The reference to bind for later cells, unless it carries (as a helper) the reference
@@ -612,17 +940,65 @@ def in_shard(found: Found, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(hashlib.sha256(found.relative).digest()[:8], "big") % n == k - 1
 
 
+class PreflightFailed(RuntimeError):
+    """The grader's own run of a known-good notebook failed: grading would blame students."""
+
+
+def preflight(grader: Grader) -> str:
+    """Run the real runner path (sandbox, runner, kernel, a case run, a settle) on a known-good
+    notebook: the reference of one exercise as its answer. Returns what ran; raises
+    :class:`PreflightFailed` naming the cause when it did not pass."""
+    from .plan import Step
+
+    ex = next((ex for lesson in grader.lessons for ex in lesson.exercises
+               if ex.id in grader.expected and grader.references.get(ex.id)), None)
+    if ex is None:
+        return "no exercise to run"
+    lesson = next(lesson for lesson in grader.lessons if ex in lesson.exercises)
+    source = grader.references[ex.id][0]
+    common = {"cell": 0, "exercise": ex.id, "answer_name": ex.answer_name}
+    steps = [Step("forget", **common), Step("cell", source, **common), Step("record", **common),
+             Step("settle", **common)]
+    sub = Submission("(preflight)", "preflight", sandboxed=grader.use_sandbox)
+    fake = Lesson(lesson.name, [], [ex], {})
+    try:
+        results, _ = grader._run(sub, fake, steps, capture_stderr=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise PreflightFailed(f"the sandbox could not be started: {exc}") from None
+    verdict = results.get(ex.id, ("no result", ""))
+    if verdict[0] == "passed" and not sub.notebook_status:
+        return f"{ex.id} passed in a {'sandboxed ' if grader.use_sandbox else ''}runner"
+    causes = [f"{status}: {' '.join(sub.notes.get(status, []))}" for status in
+              sub.notebook_status] or [f"the known-good answer came out {verdict[0]}: {verdict[1]}"]
+    tail = "\n".join(sub.log)[-1500:]
+    raise PreflightFailed(
+        "the grader's own check failed before grading anyone: a known-good notebook (the "
+        f"reference of {ex.id}) did not pass in the {'sandbox' if grader.use_sandbox else 'runner'}"
+        f". Cause: {'; '.join(causes)[:1500]}" + (f"\nIts log:\n{tail}" if tail.strip() else "")
+        + "\nNothing was graded. (A course environment that cannot import itself inside the "
+        "sandbox, e.g. after 'pip install -e' of another checkout into the same environment, "
+        "does this: use one environment per checkout.)")
+
+
 def grade_folder(folder: Path, out: Path, *, limits: Limits | None = None, jobs: int = 1,
                  lessons: Sequence[Lesson] | None = None, use_sandbox: bool = True,
-                 shard: tuple[int, int] | None = None, quiet: bool = False
-                 ) -> list[Submission]:
+                 shard: tuple[int, int] | None = None, quiet: bool = False,
+                 resume: bool = False, cgroup: str | None = "auto",
+                 _after_start=None) -> list[Submission]:
     """Grade every notebook under ``folder`` (or one shard of them) into ``out``.
 
-    Returns the submissions in the order of grades.csv.
+    Rows are written as each notebook finishes (``grades.csv`` replaced atomically), so an
+    interrupt, a crash or ``kill -9`` of the grader keeps every finished grade. Ctrl-C stops
+    the run within seconds (runners killed, pending notebooks cancelled) and says what was
+    kept; ``resume`` grades only the submissions ``out/grades.csv`` does not hold yet.
+    ``cgroup``: "auto" (the strongest method, :mod:`grader.cgroups`), one of its method names,
+    or None (per-process limits only). Returns the submissions graded in this run, in the order
+    of grades.csv.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    from .notebooks import file_stem, find_submissions
+    from . import cgroups
+    from .notebooks import file_stem, find_skipped, find_submissions
     from .report import Report
 
     folder, out = Path(folder), Path(out)
@@ -636,20 +1012,46 @@ def grade_folder(folder: Path, out: Path, *, limits: Limits | None = None, jobs:
         raise ValueError(f"the output folder {out} must not be inside the submissions folder")
     if use_sandbox:
         sandbox.check_sandbox()
+    method = None
+    if cgroup is not None:
+        method = cgroups.choose(None if cgroup == "auto" else cgroup)
+        if method.name == cgroups.RLIMITS:
+            method = None
     lessons = load_lessons() if lessons is None else lessons
     found = [f for f in find_submissions(folder) if in_shard(f, shard)]
-    stems = {f.relative: file_stem(f.relative) for f in found}
+    skipped = [(f, why) for f, why in find_skipped(folder) if in_shard(f, shard)]
+    stems = {f.relative: file_stem(f.relative) for f in found + [f for f, _ in skipped]}
     found.sort(key=lambda f: (f.name, stems[f.relative]))
+    order = {stems[f.relative]: (f.name, stems[f.relative]) for f in found}
+    order.update({stems[f.relative]: (f.name, stems[f.relative]) for f, _ in skipped})
+    report = Report(out, sorted(order, key=lambda s: order[s]), resume=resume,
+                    log_bytes=limits.log_bytes)
+    kept_before = len(report.done)
+    todo = [f for f in found if stems[f.relative] not in report.done]
     needed = set()
-    for f in found:  # which lessons were submitted: expected values only for those
+    for f in todo:  # which lessons were submitted: expected values only for those
         try:
             lesson = identify_lesson(read_cells(f.path), lessons)
         except Unreadable:
             continue
         if lesson is not None:
             needed.add(lesson.name)
-    grader = Grader(lessons, limits, use_sandbox=use_sandbox, needed=needed)
-    report = Report(out, [stems[f.relative] for f in found])
+    grader = Grader(lessons, limits, use_sandbox=use_sandbox, needed=needed,
+                    cgroup_method=method)
+    if not quiet:
+        how = method.name if method is not None else "rlimits only"
+        print(f"limits per sandbox: {how} (memory {limits.memory_bytes / 2**30:g} GiB, "
+              f"{limits.max_processes} processes, {limits.cpus:g} CPU)", flush=True)
+    if needed:
+        done_pre = preflight(grader)
+        if not quiet:
+            print(f"preflight: {done_pre}", flush=True)
+    for f, why in skipped:
+        if stems[f.relative] in report.done:
+            continue
+        sub = Submission(f.name, stems[f.relative], sandboxed=use_sandbox)
+        sub.add_status("skipped", why)
+        report.add(sub)
     start = time.monotonic()
     done: list[Submission] = []
 
@@ -657,22 +1059,56 @@ def grade_folder(folder: Path, out: Path, *, limits: Limits | None = None, jobs:
         report.add(sub)
         done.append(sub)
         if not quiet:
-            print(f"{sub.name}: {sub.lesson or '?'} {_num(sub.points)}/{_num(sub.max_points)} "
-                  f"({'; '.join(sub.notebook_status) or 'ok'}) in {sub.seconds:.1f} s",
-                  flush=True)
+            print(f"{_printable(sub.name)}: {sub.lesson or '?'} {_num(sub.points)}/"
+                  f"{_num(sub.max_points)} ({'; '.join(sub.notebook_status) or 'ok'}) in "
+                  f"{sub.seconds:.1f} s", flush=True)
 
-    if jobs == 1:
-        for f in found:
-            finish(grader.grade(f, stems[f.relative]))
-    else:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(grader.grade, f, stems[f.relative]) for f in found]
-            for future in futures:
-                finish(future.result())
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+    futures = {pool.submit(grader.grade, f, stems[f.relative]): f for f in todo}
+    pending = set(futures)
+    try:
+        if _after_start is not None:
+            _after_start()
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                try:
+                    finish(future.result())
+                except Interrupted:
+                    pass
+    except KeyboardInterrupt:
+        grader.stop()
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + 20
+        for future in pending:
+            if future.cancelled():
+                continue
+            try:
+                future.result(timeout=max(0.1, deadline - time.monotonic()))
+            except BaseException:
+                pass
+        kept = len(report.done)
+        missing = len(found) + len(skipped) - kept
+        print(f"\nInterrupted: {out / 'grades.csv'} keeps {kept} graded submission"
+              f"{'s' if kept != 1 else ''} ({len(done)} finished in this run); {missing} not "
+              f"graded. Run again with --resume to grade only those.", file=sys.stderr,
+              flush=True)
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     if not quiet:
         minutes = (time.monotonic() - start) / 60
-        rate = f", {len(found) / minutes:.1f} per minute" if found and minutes > 0 else ""
-        print(f"graded {len(found)} notebooks in {minutes * 60:.1f} s{rate}: "
+        rate = f", {len(done) / minutes:.1f} per minute" if done and minutes > 0 else ""
+        again = f" ({kept_before} kept from before)" if kept_before else ""
+        print(f"graded {len(done)} notebooks in {minutes * 60:.1f} s{rate}{again}: "
               f"{out / 'grades.csv'}")
-    order = {stems[f.relative]: i for i, f in enumerate(found)}
-    return sorted(done, key=lambda s: order[s.stem])
+    position = {stem: i for i, stem in enumerate(report.order)}
+    return sorted(done, key=lambda s: position[s.stem])
+
+
+def _printable(text: str) -> str:
+    from .report import printable
+
+    return printable(text)

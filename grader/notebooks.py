@@ -21,7 +21,9 @@ __all__ = [
     "Unreadable",
     "display_name",
     "file_stem",
+    "find_skipped",
     "find_submissions",
+    "printable",
     "read_cells",
 ]
 
@@ -58,16 +60,42 @@ class Found:
         return display_name(self.relative)
 
 
+# Characters that reorder or hide text on screen: bidirectional overrides and isolates, marks.
+_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str, *, keep: str = "") -> str:
+    """``text`` with control characters and bidirectional overrides shown as escapes
+    (``\\x1b``, ``\\u202e``): a name or message can neither move a terminal's cursor nor
+    reverse what an instructor reads. ``keep``: control characters left as they are (``"\\n"``
+    for multi-line text)."""
+    out = []
+    for c in str(text):
+        code = ord(c)
+        if c in keep:
+            out.append(c)
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif 0x80 <= code < 0xA0:  # not \\xNN: that is how a byte that is not UTF-8 shows
+            out.append(f"\\u{code:04x}")
+        elif c in _BIDI or 0xD800 <= code < 0xE000 or c in "\u2028\u2029":
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 def display_name(relative: bytes) -> str:
     """The name in grades.csv: the path as text; bytes that are not UTF-8 appear as ``\\xNN``.
 
     One-to-one: a backslash of the name itself appears doubled, so ``caf\\xe9.ipynb`` (a byte
     0xE9) and a file literally named ``caf\\xe9.ipynb`` (shown ``caf\\\\xe9.ipynb``) never share
-    a row name (an instructor sums points by this column).
+    a row name (an instructor sums points by this column). Control characters and
+    bidirectional overrides are shown escaped too (``\\x1b``, ``\\u202e``).
     """
     text = relative.decode("utf-8", "surrogateescape")
     return "".join(f"\\x{ord(c) - 0xDC00:02x}" if "\udc80" <= c <= "\udcff"
-                   else "\\\\" if c == "\\" else c for c in text)
+                   else "\\\\" if c == "\\" else printable(c) for c in text)
 
 
 def file_stem(relative: bytes) -> str:
@@ -110,6 +138,37 @@ def find_submissions(folder: Path) -> list[Found]:
                 found.append(Found(path, os.path.relpath(path, root).replace(os.sep.encode(),
                                                                               b"/")))
     return sorted(found, key=lambda f: (f.name, f.relative))
+
+
+_SKIPPED_FOLDERS = {
+    b".ipynb_checkpoints": "it is in a .ipynb_checkpoints folder (Jupyter's automatic copies of "
+                           "notebooks, not submissions)",
+    b"__MACOSX": "it is in a __MACOSX folder (metadata macOS adds to zip files, not a "
+                 "submission)",
+}
+
+
+def find_skipped(folder: Path) -> list[tuple[Found, str]]:
+    """The files :func:`find_submissions` skips by rule, each with the reason: everything in
+    ``.ipynb_checkpoints`` and ``__MACOSX`` folders, and hidden files that are not notebooks
+    (``.DS_Store``, ``._name`` resource forks)."""
+    root = os.fsencode(Path(folder).resolve())
+    skipped = []
+    for here, dirs, files in os.walk(root, followlinks=False):
+        relative_here = os.path.relpath(here, root).replace(os.sep.encode(), b"/")
+        parts = [] if relative_here == b"." else relative_here.split(b"/")
+        rule = next((_SKIPPED_FOLDERS[p] for p in parts if p in _SKIPPED_FOLDERS), None)
+        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(here, d)))
+        for name in sorted(files):
+            why = rule
+            if why is None and not _submitted(name):
+                why = ("it is a hidden file that is not a notebook (such as .DS_Store, or a "
+                       "._name copy macOS makes)")
+            if why is not None:
+                path = os.path.join(here, name)
+                skipped.append((Found(path, os.path.relpath(path, root).replace(
+                    os.sep.encode(), b"/")), why))
+    return sorted(skipped, key=lambda f: (f[0].name, f[0].relative))
 
 
 def _read_bytes(path: bytes) -> bytes:

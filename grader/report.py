@@ -13,8 +13,11 @@ import io
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from .notebooks import printable
 
 __all__ = ["CSV_COLUMNS", "EXERCISE_STATUS", "NOTEBOOK_ROW", "NOTEBOOK_STATUS", "Report",
            "feedback_text", "merge", "write_atomic"]
@@ -55,8 +58,12 @@ NOTEBOOK_STATUS = {
     "cells_reordered": "graded cells are not in the lesson's order",
     "cells_duplicated": "a graded cell appears more than once (the last copy was graded)",
     "check_cell_edited": "a check cell was edited (the grader ignores check cells anyway)",
-    "interfered": "the notebook stopped the grader's runner inside its sandbox",
+    "interfered": "the notebook tampered with the grader inside its sandbox (stopped or killed "
+                  "its runner, or broke its channel): nothing of it scores",
+    "runner_unresponsive": "the grader's runner inside the sandbox stopped answering and was "
+                           "stopped; what it had not reported was not graded",
     "grader_error": "the grader itself failed on this notebook (please report it)",
+    "skipped": "not graded: a file the grader skips by rule",
 }
 
 
@@ -75,12 +82,24 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A cell a spreadsheet shows as text, never runs: control characters and bidirectional
+    overrides escaped, and a leading ``'`` before ``= + - @`` (a formula), tab or CR."""
+    value = str(value)
+    text = printable(value)
+    return "'" + text if value.startswith(_FORMULA_START) else text
+
+
 def _csv_text(rows: Iterable[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore",
                             lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: csv_cell(v) for k, v in row.items() if k in CSV_COLUMNS}
+                     for row in rows)
     return buffer.getvalue()
 
 
@@ -104,7 +123,7 @@ def csv_rows(sub) -> list[dict]:
 
 
 def feedback_text(sub) -> str:
-    """The feedback file of one submission, in plain words."""
+    """The feedback file of one submission, in plain words (control characters escaped)."""
     lines = [f"Feedback on {sub.name}"]
     if sub.lesson:
         lines.append(f"Lesson: {sub.lesson}")
@@ -127,28 +146,72 @@ def feedback_text(sub) -> str:
         lines += [f"    {note}" for note in sub.notes.get(status, [])]
     lines.append("")
     where = "in a sandbox" if sub.sandboxed else "WITHOUT a sandbox"
-    lines.append(f"The grader ran your notebook {where}, in a fresh kernel, skipped its check "
-                 "cells, and checked each answer with the course's cases, including hidden ones.")
-    return "\n".join(lines) + "\n"
+    if sub.notebook_status != ["skipped"]:
+        lines.append(f"The grader ran your notebook {where}, in a fresh kernel, skipped its "
+                     "check cells, and checked each answer with the course's cases, including "
+                     "hidden ones.")
+    return printable("\n".join(lines) + "\n", keep="\n")
+
+
+def log_text(sub, limit: int) -> str:
+    """The instructor's log of one submission: control characters escaped, at most ``limit``
+    bytes (its beginning and its end, with what was cut said in between)."""
+    text = printable("\n".join(sub.log) + "\n", keep="\n\t")
+    data = text.encode("utf-8", "backslashreplace")
+    if len(data) <= limit:
+        return text
+    half = max(1, limit // 2 - 200)
+    cut = len(data) - 2 * half
+    return (data[:half].decode("utf-8", "ignore")
+            + f"\n[... {cut} bytes of this log cut: each log is capped at {limit // 1024} kB ...]\n"
+            + data[-half:].decode("utf-8", "ignore"))
 
 
 class Report:
-    """The output folder of one run: ``grades.csv``, ``feedback/``, ``logs/``."""
+    """The output folder of one run: ``grades.csv``, ``feedback/``, ``logs/``.
 
-    def __init__(self, out: Path, order: Sequence[str]):
+    With ``resume``, the rows of an earlier ``grades.csv`` in ``out`` are kept (for the
+    submissions still in ``order``) and :attr:`done` says which need no grading again.
+    """
+
+    def __init__(self, out: Path, order: Sequence[str], *, resume: bool = False,
+                 log_bytes: int = 2 * 2**20):
         self.out = Path(out)
         (self.out / "feedback").mkdir(parents=True, exist_ok=True)
         (self.out / "logs").mkdir(parents=True, exist_ok=True)
-        self.order = list(order)  # the submissions' names, in the order of the CSV
+        self.order = list(order)  # the submissions' file stems, in the order of the CSV
+        self.log_bytes = log_bytes
         self.done: dict[str, list[dict]] = {}
-        write_atomic(self.out / "grades.csv", _csv_text([]))
+        self._lock = threading.Lock()
+        if resume and (self.out / "grades.csv").is_file():
+            wanted = set(self.order)
+            for row in _read_csv(self.out / "grades.csv"):
+                stem = row["feedback"].removesuffix(".txt")
+                if stem in wanted:
+                    self.done.setdefault(stem, []).append(row)
+        self._write_csv()
+
+    def _write_csv(self) -> None:
+        rows = [row for stem in self.order if stem in self.done for row in self.done[stem]]
+        write_atomic(self.out / "grades.csv", _raw_csv_text(rows))
 
     def add(self, sub) -> None:
         write_atomic(self.out / "feedback" / f"{sub.stem}.txt", feedback_text(sub))
-        write_atomic(self.out / "logs" / f"{sub.stem}.log", "\n".join(sub.log) + "\n")
-        self.done[sub.stem] = csv_rows(sub)
-        rows = [row for stem in self.order if stem in self.done for row in self.done[stem]]
-        write_atomic(self.out / "grades.csv", _csv_text(rows))
+        write_atomic(self.out / "logs" / f"{sub.stem}.log", log_text(sub, self.log_bytes))
+        with self._lock:
+            self.done[sub.stem] = [{k: csv_cell(v) for k, v in row.items() if k in CSV_COLUMNS}
+                                   for row in csv_rows(sub)]
+            self._write_csv()
+
+
+def _raw_csv_text(rows: Iterable[dict]) -> str:
+    """Rows already made safe (:func:`csv_cell`), or read back from a grades.csv."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore",
+                            lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def _read_csv(path: Path) -> list[dict]:
@@ -190,5 +253,6 @@ def merge(out: Path, parts: Sequence[Path]) -> int:
             if (part / folder / name).is_file() and part.resolve() != out.resolve():
                 shutil.copyfile(part / folder / name, out / folder / name)
     ordered = sorted(groups, key=lambda k: (groups[k][0]["submission"], k.removesuffix(".txt")))
-    write_atomic(out / "grades.csv", _csv_text(row for key in ordered for row in groups[key]))
+    write_atomic(out / "grades.csv", _raw_csv_text(row for key in ordered
+                                                   for row in groups[key]))
     return len(ordered)

@@ -1,19 +1,28 @@
 """The in-sandbox runner: ``python -m grader.runner``, started by :mod:`grader.sandbox`.
 
-It reads one job (a JSON line on stdin: the plan's steps and the limits), starts a fresh kernel
-with the memory and file caps, runs the steps with :class:`grader.execution.CourseClient`, and
-reports what happened as JSON lines on stdout:
+It reads one job (a JSON line: the plan's steps and the limits), starts a fresh kernel with the
+memory and file caps, runs the steps with :class:`grader.execution.CourseClient`, and reports what
+happened as JSON lines:
 
+    {"event": "hello"}                          as soon as the runner runs (before the kernel)
     {"event": "started"}
     {"event": "step", "i": 3, "status": "ok" | "error" | "timeout" | "unresponsive" | "died", ...}
     {"event": "outcomes", "exercise": "ex01_euler_step", "data": <what record wrote, or null>}
-    {"event": "settle", "exercise": "ex01_euler_step"}   then one JSON line back on stdin:
+    {"event": "settle", "exercise": "ex01_euler_step"}   then one JSON line back:
                                                        {"source": <reference source> | null}
+    {"event": "failed", "error": "..."}         the kernel could not start
+    {"event": "runner_error", "error": "..."}   a bug of the runner (the grader's fault)
     {"event": "done", "output_dropped": 0, "exit_code": null, "stderr_tail": "..."}
 
-The runner makes itself non-dumpable first, so the learner's code (same user, same sandbox)
-cannot open its stdin/stdout through /proc or read its memory. What it reads from the kernel is
-data the learner's code could have forged; the grader outside treats it as such.
+**The channel.** Job, events and replies travel on two pipes the grader passes as extra file
+descriptors (``python -m grader.runner IN_FD OUT_FD``), never on standard input and output:
+bubblewrap's PID 1 closes every extra descriptor it inherits (it keeps only its stdio, which the
+grader points at ``/dev/null``), so inside the sandbox only this process holds the channel. It
+moves the pipes to new close-on-exec descriptors (the kernel it starts inherits nothing) and
+makes itself non-dumpable first, so the learner's code (same user, same sandbox) can open no
+``/proc/*/fd`` entry that reaches the channel, nor read this process's memory. What it reads
+from the kernel is data the learner's code could have forged; the grader outside treats it as
+such.
 """
 
 from __future__ import annotations
@@ -28,19 +37,24 @@ import time
 from pathlib import Path
 
 _PR_SET_DUMPABLE = 4
-_MAX_OUTCOMES_BYTES = 64 * 2**20
+_MAX_OUTCOMES_BYTES = 2 * 2**20  # honest outcomes: under 30 kB; the grader's cap: 4 MiB
 _KERNEL_START = 120.0  # seconds a kernel gets to start and import the course
 
 
 class _Channel:
-    def __init__(self):
-        # Keep private copies of stdin/stdout for the grader; the standard streams point
-        # elsewhere, so nothing started from here (the kernel) inherits the channel.
-        self.inp = os.fdopen(os.dup(0), "rb", buffering=0)
-        self.out = os.fdopen(os.dup(1), "wb", buffering=0)
+    """The two pipes to the grader, on private close-on-exec descriptors."""
+
+    def __init__(self, in_fd: int, out_fd: int):
+        self.inp = os.fdopen(os.dup(in_fd), "rb", buffering=0)  # os.dup: not inheritable
+        self.out = os.fdopen(os.dup(out_fd), "wb", buffering=0)
+        os.close(in_fd)
+        os.close(out_fd)
+        # Nothing started from here inherits the standard streams' targets either (they are
+        # /dev/null already, from bubblewrap); prints of this process go nowhere.
         devnull = os.open(os.devnull, os.O_RDWR)
-        os.dup2(devnull, 0)
-        os.dup2(2, 1)
+        for fd in (0, 1):
+            os.dup2(devnull, fd)
+        os.close(devnull)
         self._buffer = b""
 
     def send(self, **event) -> None:
@@ -263,14 +277,30 @@ def run(channel: _Channel, job: dict) -> None:
                  stderr_tail=tail)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
-        print("runner: could not make itself non-dumpable", file=sys.stderr)
         return 3
-    channel = _Channel()
-    job = channel.receive()
-    run(channel, job)
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        in_fd, out_fd = int(argv[0]), int(argv[1])
+    except (IndexError, ValueError):
+        return 4
+    channel = _Channel(in_fd, out_fd)
+    try:
+        channel.send(event="hello")
+        job = channel.receive()
+        run(channel, job)
+    except Exception as exc:  # a bug of the runner: say so on the channel, never on stderr
+        import traceback
+
+        try:
+            channel.send(event="runner_error",
+                         error=f"{type(exc).__name__}: {exc}"[:300],
+                         traceback=traceback.format_exc()[-2000:])
+        except OSError:
+            pass
+        return 5
     return 0
 
 

@@ -71,12 +71,15 @@ def _read_only_paths() -> list[Path]:
 
 
 def bwrap_command(*, tmp_bytes: int, python: str | None = None,
-                  overlays: dict[str, str] | None = None) -> list[str]:
+                  overlays: dict[str, str] | None = None,
+                  channel: tuple[int, int] | None = None) -> list[str]:
     """The command that starts :mod:`grader.runner` in a fresh container.
 
     ``overlays`` maps files of the course to replacements bound read-only over them (the
     library modules with their twins of exercise answers withheld: :mod:`grader.twins`); the
     ``__pycache__`` folder next to each is hidden, so no compiled copy of the original remains.
+    ``channel`` is the pair of descriptors (runner's input, runner's output) the grader passes
+    (``pass_fds``); bubblewrap's PID 1 closes them, so only the runner holds them inside.
     """
     bwrap = shutil.which("bwrap")
     if bwrap is None:
@@ -116,6 +119,8 @@ def bwrap_command(*, tmp_bytes: int, python: str | None = None,
             "--setenv", "GRADER_PRIVATE", "/tmp/.grader",
             "--",
             python or sys.executable, "-I", "-m", "grader.runner"]
+    if channel is not None:
+        cmd += [str(channel[0]), str(channel[1])]
     return cmd
 
 
