@@ -36,6 +36,7 @@ import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from .judge import (
     UNDEFINED,
@@ -52,6 +53,11 @@ from .judge import (
 )
 
 __all__ = ["Case", "CheckResult", "Exercise", "ReferenceWithheld", "Status"]
+
+#: Course functions that would answer the solver exercises (a step, a grid of steps): the
+#: exercises that ask for one withhold these while the learner's answer runs on their cases.
+SOLVERS = ("utils.solvers.rk_step", "utils.solvers._axpy", "utils.solvers.odeint",
+           "torchdiffeq.odeint", "torchdiffeq.odeint_adjoint")
 
 #: Set (to anything) to withhold ``solution()``: the graded release of the course.
 WITHHOLD_ENV = "NEURAL_ODE_COURSE_GRADED"
@@ -76,18 +82,23 @@ class Exercise:
         hidden_cases: more cases that only the grader (and the self-check) run.
         answer_name: the name of the learner's function in the notebook (default: the
             reference's name).
+        withholds: the course functions that would answer the exercise (dotted names, e.g.
+            ``"utils.solvers.rk_step"``): while the learner's answer runs on the cases (in the
+            check cell, the self-check and the grader), each raises "Exercise 1.1 asks you to
+            write this yourself"; the rest of the lesson uses them as usual.
     """
 
     def __init__(self, *, id: str, title: str, points: float, reference: str,
                  cases: Callable[[], Sequence[Case]], hint_text: str,
                  hidden_cases: Callable[[], Sequence[Case]] | None = None,
-                 answer_name: str = ""):
+                 answer_name: str = "", withholds: Sequence[str] = ()):
         if not isinstance(reference, str) or "." not in reference:
             raise TypeError(f"reference must be 'lessonNN.function', got {reference!r}")
         self.id, self.title, self.points = id, title, points
         self.reference_path = reference
         self.cases, self.hidden_cases, self.hint_text = cases, hidden_cases, hint_text
         self.answer_name = answer_name or reference.rsplit(".", 1)[1]
+        self.withholds = tuple(withholds)
         self._cache: dict = {}
         self.last_answer = UNDEFINED  # the learner's answer as the last check() read it
 
@@ -178,13 +189,16 @@ class Exercise:
             cases += [_hidden(c) for c in self._cases("hidden", self.hidden_cases)]
         return cases
 
-    def evaluate(self, answer, *, hidden: bool = False) -> CheckResult:
+    def evaluate(self, answer, *, hidden: bool = False, withhold: bool = True) -> CheckResult:
         """Judge ``answer`` on the cases (and the hidden ones if ``hidden``); never raises.
 
         Cases run one at a time and stop at the first failure; expected outcomes of the
-        reference are computed once per process.
+        reference are computed once per process. ``withhold=False`` leaves the course functions
+        of :attr:`withholds` usable (the grader asks whether a library function answers).
         """
         cases = self.case_list(hidden=hidden)
+        if not withhold:
+            cases = [replace(c, withheld=()) for c in cases]
         outcomes = (run_case(answer, case) for case in cases)
         expected = (self._expected(case) for case in cases)
         return judge(self, cases, outcomes, expected)
@@ -206,7 +220,9 @@ class Exercise:
             names = [c.name for c in built]
             if len(set(names)) != len(names):
                 raise ValueError(f"{self.id}: two {key} share a name: {names}")
-            self._cache[key] = built
+            asked_by = self.title.split(":", 1)[0]
+            self._cache[key] = tuple(replace(c, withheld=self.withholds, asked_by=asked_by)
+                                     for c in built)
         return self._cache[key]
 
 

@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 __all__ = [
+    "WithheldFunction", "withholding",
     "Status", "Case", "CheckResult", "Value", "Outcome", "describe", "run_case",
     "expected_outcomes", "judge", "case_problem", "FROM_REFERENCE", "WITHHELD",
 ]
@@ -89,6 +90,9 @@ class Case:
         result_names: what each item of a tuple result is ("dL/dh0", ...), used in messages.
         hidden: set by :meth:`Exercise.case_list` on the grader's hidden cases; their messages
             never show values.
+        withheld: course functions (dotted names) that answer the exercise, withheld while the
+            answer runs on this case (:func:`withholding`); set by :meth:`Exercise.case_list`.
+        asked_by: the exercise's short title ("Exercise 1.1"), for the withheld message.
     """
 
     name: str
@@ -102,6 +106,8 @@ class Case:
     may_change: tuple[int, ...] = ()
     result_names: tuple[str, ...] = ()
     hidden: bool = False
+    withheld: tuple[str, ...] = ()
+    asked_by: str = ""
 
     def without_expected(self) -> Case:
         """The same case with its expected value removed: what may go near learner code."""
@@ -376,9 +382,10 @@ def _argument_names(function, count: int) -> list[str]:
 class _Recorder:
     """Calls the answer for a harness, noting in-place changes and the last value returned."""
 
-    def __init__(self, answer, may_change=()):
+    def __init__(self, answer, may_change=(), withheld=(), asked_by=""):
         self.answer = answer
         self.may_change = set(may_change)
+        self.withheld, self.asked_by = tuple(withheld), asked_by
         self.mutated: list[str] = []
         self.last_return = None
         self.calls = 0
@@ -387,7 +394,8 @@ class _Recorder:
     def __call__(self, *args, **kwargs):
         before = [None if i in self.may_change else _snapshot(a) for i, a in enumerate(args)]
         try:
-            result = self.answer(*args, **kwargs)
+            with withholding(self.withheld, self.asked_by):
+                result = self.answer(*args, **kwargs)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
@@ -449,6 +457,76 @@ class _Undefined:
 UNDEFINED = _Undefined()  #: the answer's name is not defined in the learner's namespace
 
 
+class WithheldFunction(RuntimeError):
+    """A course function that answers the exercise being checked was called by the answer."""
+
+
+_SWAPPED: dict[int, tuple[Callable, Any]] = {}  # id(function) -> (function, its own code)
+
+
+def _resolve(dotted: str):
+    """The object named ``package.module.attr[.attr]``, or None if it is not there."""
+    import importlib
+
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for name in parts[i:]:
+            obj = getattr(obj, name, None)
+        return obj
+    return None
+
+
+def _withheld_code(function, message: str):
+    """A code object for ``function`` that raises :class:`WithheldFunction` with ``message``.
+
+    It replaces the function's own code while the answer runs, so every way of reaching the
+    function object (imported under another name, ``functools.partial``, a method of a class,
+    a list of functions) meets it. It takes any arguments and needs no closure.
+    """
+    def template(*args, **kwargs):
+        raise __import__("utils.exercises.judge", fromlist=["_"]).WithheldFunction("MESSAGE")
+
+    code = template.__code__
+    consts = tuple(message if c == "MESSAGE" else c for c in code.co_consts)
+    return code.replace(co_consts=consts, co_name=function.__code__.co_name,
+                        co_qualname=function.__code__.co_qualname)
+
+
+class withholding:  # noqa: N801 (a context manager, used like a function)
+    """While active, the named course functions raise "Exercise 1.1 asks you to write this
+    yourself": their code is swapped for one that raises, and restored afterwards (the rest of
+    the lesson uses them as usual). Functions whose code cannot be swapped (with a closure, or
+    not written in Python) are left as they are; the exercises name only plain functions."""
+
+    def __init__(self, names, asked_by: str = ""):
+        self.names, self.asked_by = tuple(names), asked_by or "This exercise"
+        self.swapped: list[int] = []
+
+    def __enter__(self):
+        for dotted in self.names:
+            function = _resolve(dotted)
+            code = getattr(function, "__code__", None)
+            if code is None or code.co_freevars or id(function) in _SWAPPED:
+                continue
+            message = (f"{self.asked_by} asks you to write this yourself: the course's "
+                       f"{dotted} is withheld while the exercise's cases run")
+            _SWAPPED[id(function)] = (function, code)
+            self.swapped.append(id(function))
+            function.__code__ = _withheld_code(function, message)
+        return self
+
+    def __exit__(self, *exc):
+        for key in reversed(self.swapped):
+            function, code = _SWAPPED.pop(key)
+            function.__code__ = code
+        self.swapped = []
+        return False
+
+
 def run_case(answer, case: Case) -> Outcome:
     """Run ``answer`` on ``case``; never raises (but for KeyboardInterrupt and SystemExit).
 
@@ -461,7 +539,7 @@ def run_case(answer, case: Case) -> Outcome:
         return Outcome(case.name, "not callable", value=describe(answer),
                        error=f"got {type(answer).__name__}")
     args = copy.deepcopy(case.args)
-    recorder = _Recorder(answer, case.may_change)
+    recorder = _Recorder(answer, case.may_change, case.withheld, case.asked_by)
     saved = _rng_state()
     _seed(0)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..systems import LotkaVolterra
-from .core import Case, Exercise
+from .core import SOLVERS, Case, Exercise
 
 __all__ = ["euler_step", "euler_solve", "rk4_step", "convergence_order"]
 
@@ -95,6 +95,7 @@ def _order_hidden_cases():
 
 euler_step = Exercise(
     id="ex01_euler_step",
+    withholds=SOLVERS,
     title="Exercise 1.1: one Euler step",
     points=2,
     reference="lesson01.euler_step",
@@ -108,6 +109,7 @@ Call f with the time first and the state second, exactly as given. Return a new 
 
 euler_solve = Exercise(
     id="ex01_euler_solve",
+    withholds=SOLVERS,
     title="Exercise 1.2: Euler's method on a time grid",
     points=2,
     reference="lesson01.euler_solve",
@@ -121,6 +123,7 @@ Return np.stack(ys): an array of shape (len(t), *y0.shape), not a list.""",
 
 rk4_step = Exercise(
     id="ex01_rk4_step",
+    withholds=SOLVERS,
     title="Exercise 1.3: one Runge–Kutta 4 step",
     points=3,
     reference="lesson01.rk4_step",
@@ -133,6 +136,7 @@ y_next = y + h/6 (k1 + 2 k2 + 2 k3 + k4)""",
 
 convergence_order = Exercise(
     id="ex01_convergence_order",
+    withholds=("utils.plots.loglog_slope",),
     title="Exercise 1.4: measure a convergence order",
     points=2,
     reference="lesson01.convergence_order",

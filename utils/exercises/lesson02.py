@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..systems import LinearSpiral
-from .core import Case, Exercise
+from .core import SOLVERS, Case, Exercise
 
 __all__ = ["residual_stack", "euler_growth", "reconstruction_error"]
 
@@ -76,6 +76,7 @@ def _reconstruction_hidden_cases():
 
 residual_stack = Exercise(
     id="ex02_residual_stack",
+    withholds=SOLVERS,
     title="Exercise 2.1: a weight-shared residual stack",
     points=2,
     reference="lesson02.residual_stack",

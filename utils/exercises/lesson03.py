@@ -12,7 +12,7 @@ import torch
 
 from ..models import ODEFunc
 from ..tableaus import DOPRI5, EULER, KUTTA3, MIDPOINT, RK4
-from .core import Case, Exercise
+from .core import SOLVERS, Case, Exercise
 
 __all__ = ["odefunc_forward", "tableau_step", "neural_ode_forward"]
 
@@ -106,6 +106,7 @@ def _forward_hidden_cases():
 
 odefunc_forward = Exercise(
     id="ex03_odefunc_forward",
+    withholds=("utils.models.ODEFunc.forward",),
     title="Exercise 3.1: the dynamics network's forward pass",
     points=2,
     reference="lesson03.odefunc_forward",
@@ -120,6 +121,7 @@ linear1 -> torch.tanh -> linear2 (no tanh after the last layer).""",
 
 tableau_step = Exercise(
     id="ex03_tableau_step",
+    withholds=SOLVERS,
     title="Exercise 3.2: any Runge–Kutta step, from its Butcher tableau",
     points=2,
     reference="lesson03.tableau_step",
@@ -136,6 +138,7 @@ Build new tensors (x = x + ...), no in-place updates, no torch.no_grad().""",
 
 neural_ode_forward = Exercise(
     id="ex03_neural_ode_forward",
+    withholds=SOLVERS + ("utils.models.NeuralODE.forward",),
     title="Exercise 3.3: a Neural ODE forward pass that returns the trajectory",
     points=3,
     reference="lesson03.neural_ode_forward",

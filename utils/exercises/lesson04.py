@@ -110,6 +110,7 @@ def _dynamics_hidden_cases():
 
 growth_gradients = Exercise(
     id="ex04_growth_gradients",
+    withholds=("utils.adjoint.odeint_adjoint", "utils.adjoint.augmented_dynamics"),
     title="Exercise 4.1: the gradients of dh/dt = theta h by hand",
     points=2,
     reference="lesson04.growth_gradients",
@@ -124,6 +125,7 @@ dL/dh0 = exp(theta T);  dL/dtheta = T * h0 * exp(theta T).  Return them as a tup
 
 augmented_dynamics = Exercise(
     id="ex04_augmented_dynamics",
+    withholds=("utils.adjoint.augmented_dynamics", "utils.adjoint.odeint_adjoint"),
     title="Exercise 4.2: the augmented dynamics of the adjoint",
     points=3,
     reference="lesson04.augmented_dynamics",

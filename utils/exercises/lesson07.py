@@ -55,6 +55,7 @@ def _ode_block_hidden_cases():
 
 ode_block = Exercise(
     id="ex07_ode_block",
+    withholds=("utils.classification.ODEBlock.forward",),
     title="Exercise 7.1: the ODE block's forward pass",
     points=3,
     reference="lesson07.ode_block_forward",
@@ -90,6 +91,7 @@ def _augment_hidden_cases():
 
 augment = Exercise(
     id="ex07_augment",
+    withholds=("utils.classification.augment",),
     title="Exercise 7.2: augment",
     points=2,
     reference="lesson07.augment",

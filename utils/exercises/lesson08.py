@@ -101,6 +101,7 @@ def _trace_hidden_cases():
 
 jacobian_trace = Exercise(
     id="ex08_jacobian_trace",
+    withholds=("utils.flows.exact_trace", "utils.flows.hutchinson_trace"),
     title="Exercise 8.1: the exact trace of the Jacobian",
     points=3,
     reference="lesson08.jacobian_trace",
@@ -148,6 +149,7 @@ def _linear_hidden_cases():
 
 linear_flow_log_prob = Exercise(
     id="ex08_linear_flow_log_prob",
+    withholds=("utils.flows.log_prob",),
     title="Exercise 8.2: the log-density of a linear flow",
     points=2,
     reference="lesson08.linear_flow_log_prob",
@@ -198,6 +200,7 @@ def _hutchinson_hidden_cases():
 
 hutchinson_estimate = Exercise(
     id="ex08_hutchinson_estimate",
+    withholds=("utils.flows.hutchinson_trace", "utils.flows.exact_trace"),
     title="Exercise 8.3: Hutchinson's trace estimator",
     points=3,
     reference="lesson08.hutchinson_estimate",

@@ -60,6 +60,7 @@ def _encoder_hidden_cases():
 
 encode_backwards = Exercise(
     id="ex09_encode_backwards",
+    withholds=("utils.latent.encode_backwards", "utils.latent.GapGRUEncoder.forward"),
     title="Exercise 9.1: the masked backwards encoder",
     points=3,
     reference="lesson09.encode_backwards",
@@ -157,6 +158,7 @@ def _readout_hidden_cases():
 
 latent_readout = Exercise(
     id="ex09_latent_readout",
+    withholds=("utils.latent.latent_readout", "utils.latent.LatentODEDecoder.forward"),
     title="Exercise 9.2: read the latent ODE out at any times",
     points=3,
     reference="lesson09.latent_readout",

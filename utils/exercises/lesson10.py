@@ -135,6 +135,7 @@ def _field_hidden_cases():
 
 hamiltonian_field = Exercise(
     id="ex10_hamiltonian_field",
+    withholds=("utils.hamiltonian.hamiltonian_field",),
     title="Exercise 10.1: the Hamiltonian vector field, by autograd",
     points=3,
     reference="lesson10.hamiltonian_field",
@@ -243,6 +244,7 @@ def _leapfrog_hidden_cases():
 
 leapfrog_step = Exercise(
     id="ex10_leapfrog_step",
+    withholds=("utils.symplectic.splitting_step", "utils.symplectic.integrate_separable"),
     title="Exercise 10.2: a leapfrog (Störmer–Verlet) step",
     points=3,
     reference="lesson10.leapfrog_step",
