@@ -90,6 +90,18 @@ class Group:
                     continue
         return total
 
+    def pids_exhausted(self) -> bool:
+        """Whether a fork or a new thread in this group failed on its process limit."""
+        for path in self.paths:
+            try:
+                for line in (path / "pids.events").read_text().splitlines():
+                    parts = line.split()
+                    if len(parts) == 2 and parts[0] == "max" and int(parts[1]) > 0:
+                        return True
+            except (OSError, ValueError):
+                continue
+        return False
+
     def kill(self) -> None:
         """SIGKILL every process left in the group."""
         for path in self.paths:

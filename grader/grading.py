@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import sandbox, twins, verdicts
 from .lessons import lesson_sources, read_source
-from .notebooks import Cell, Found, Unreadable, read_cells
+from .notebooks import Cell, Found, Unreadable, printable, read_cells
 from .plan import plan
 
 __all__ = ["Lesson", "Limits", "Submission", "Grader", "identify_lesson", "load_lessons",
@@ -274,7 +274,7 @@ class _Runner:
     """
 
     def __init__(self, cmd_for, *, sandboxed: bool, workdir: Path | None, group=None,
-                 max_events: int = 10_000, capture_stderr: bool = False):
+                 max_events: int = 10_000, capture_stderr: bool = True):
         env = None
         if not sandboxed:
             env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
@@ -292,8 +292,7 @@ class _Runner:
             if group is not None and group.prefix:
                 cmd = [*group.prefix, *cmd]
             self.proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE if capture_stderr else subprocess.DEVNULL,
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 pass_fds=(to_runner_r, from_runner_w), cwd=str(workdir) if workdir else None,
                 env=env, start_new_session=True, preexec_fn=_child_setup(procs))
         except BaseException:
@@ -309,8 +308,7 @@ class _Runner:
         self.stderr = b""
         self.killed_by_grader = ""  # why the grader killed it, if it did
         threading.Thread(target=self._read, daemon=True).start()
-        if capture_stderr:
-            threading.Thread(target=self._read_stderr, daemon=True).start()
+        threading.Thread(target=self._read_tripwire, daemon=True).start()
 
     def _read(self) -> None:
         buffer, count = b"", 0
@@ -341,9 +339,19 @@ class _Runner:
             self.events.put(None)
             os.close(self._from_runner)
 
-    def _read_stderr(self) -> None:
-        while chunk := self.proc.stderr.read1(2**16):
-            self.stderr = (self.stderr + chunk)[-4000:]
+    def _read_tripwire(self) -> None:
+        """bubblewrap's stdout and stderr: a tripwire. Only bubblewrap's own start-up errors
+        (and Python's, if the runner cannot even start) belong there; the runner points its
+        own streams at /dev/null first thing. Later bytes come from learner code writing to
+        ``/proc/1/fd/1`` or ``/2`` (the sandbox's PID 1): kept (4 kB), the rest read and
+        dropped, so no flood reaches memory or disk."""
+        told = False
+        while chunk := self.proc.stdout.read1(2**16):
+            if len(self.stderr) < 4000:
+                self.stderr = (self.stderr + chunk)[:4000]
+            if not told:
+                told = True
+                self.events.put({"event": "_tripwire"})
 
     def send(self, timeout: float = _SEND_TIMEOUT, **message) -> None:
         """Write one JSON line; ChannelError if the runner does not take it within ``timeout``."""
@@ -509,6 +517,14 @@ class _Session:
                     self._channel_failed(str(exc))
                     return
                 sent_job = True
+            elif kind == "_tripwire":
+                if self.hello:
+                    text = runner.stderr[:300].decode("utf-8", "replace")
+                    self.interfered("the notebook wrote into the output of the sandbox's PID 1 "
+                                    "(/proc/1/fd/1 or /proc/1/fd/2: the old channel to the "
+                                    f"grader): '{printable(text)}'")
+                    return
+                continue  # before the runner ran: bubblewrap's or Python's own error
             elif not sent_job:
                 self.interfered(f"an event before the runner started: {_summary(event)}")
                 return
@@ -551,12 +567,19 @@ class _Session:
                                     f"{str(event.get('error'))[:300]}")
             elif kind == "runner_error":
                 runner.kill("the runner failed")
+                if runner.group is not None and runner.group.pids_exhausted():
+                    self._process_limit()
+                    return
                 self.sub.add_status("grader_error", "The grader's runner failed: "
                                     f"{str(event.get('error'))[:300]}")
                 self.sub.log.append(str(event.get("traceback", ""))[-2000:])
                 return
             elif kind == "done" and not self.pending and self.settled is None:
-                self.grader._describe_end(self.sub, self.last_step, event)
+                group = runner.group
+                self.grader._describe_end(self.sub, self.last_step, event,
+                                          oom=group is not None and group.oom_kills() > 0)
+                if group is not None and group.pids_exhausted():
+                    self._process_limit()
                 try:
                     runner.proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
@@ -585,6 +608,11 @@ class _Session:
         if self.steps[i].kind == "settle" and self.settled != i:
             return event.get("status") == "total_timeout"  # the time ran out before it
         return True
+
+    def _process_limit(self) -> None:
+        self.sub.add_status("process_limit", "The notebook started more processes or threads "
+                            f"than the {self.limits.max_processes} its sandbox allows; what "
+                            "failed for that was not graded.")
 
     def _channel_failed(self, why: str) -> None:
         if self.runner.runner_stopped():
@@ -622,6 +650,9 @@ class _Session:
             self.sub.add_status("out_of_memory", "The sandbox as a whole ran out of memory (the "
                                 f"limit is {self.limits.memory_bytes / 2**30:g} GiB for all its "
                                 "processes); what was not reported was not graded.")
+            return
+        if group is not None and group.pids_exhausted() and self.started:
+            self._process_limit()
             return
         if not self.started:
             self.sub.add_status("grader_error", "The grader's runner ended before the kernel "
@@ -853,7 +884,8 @@ class Grader:
             sub.add_status("total_timeout", f"{_upper(where)} was running when the notebook "
                            f"reached the total time limit of {limits.total_timeout:g} s.")
 
-    def _describe_end(self, sub: Submission, last_step, event: dict) -> None:
+    def _describe_end(self, sub: Submission, last_step, event: dict, *, oom: bool = False
+                      ) -> None:
         limits = self.limits
         dropped = event.get("output_dropped") or 0
         if isinstance(dropped, (int, float)) and dropped > 0:
@@ -879,7 +911,7 @@ class Grader:
                 sub.add_status("exited", f"The Python process exited (code {code}) during "
                                f"{where}, e.g. through os._exit() or quit(); the cells after it "
                                "were not run.")
-            elif _OOM.search(tail):
+            elif oom or _OOM.search(tail):
                 sub.add_status("out_of_memory", f"The Python process ran out of memory during "
                                f"{where}; the cells after it were not run.")
             else:

@@ -62,6 +62,7 @@ NOTEBOOK_STATUS = {
                   "its runner, or broke its channel): nothing of it scores",
     "runner_unresponsive": "the grader's runner inside the sandbox stopped answering and was "
                            "stopped; what it had not reported was not graded",
+    "process_limit": "the notebook started more processes or threads than its sandbox allows",
     "grader_error": "the grader itself failed on this notebook (please report it)",
     "skipped": "not graded: a file the grader skips by rule",
 }

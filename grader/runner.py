@@ -49,10 +49,11 @@ class _Channel:
         self.out = os.fdopen(os.dup(out_fd), "wb", buffering=0)
         os.close(in_fd)
         os.close(out_fd)
-        # Nothing started from here inherits the standard streams' targets either (they are
-        # /dev/null already, from bubblewrap); prints of this process go nowhere.
+        # Nothing started from here inherits the standard streams' targets: bubblewrap's stdin
+        # is /dev/null, its stdout and stderr a tripwire the grader watches (anything written
+        # there after this point came from learner code); prints of this process go nowhere.
         devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1):
+        for fd in (0, 1, 2):  # bubblewrap's stdout/stderr is the grader's tripwire
             os.dup2(devnull, fd)
         os.close(devnull)
         self._buffer = b""

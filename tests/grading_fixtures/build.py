@@ -397,6 +397,122 @@ side.record = lambda exercise_id, answer_name, path: _endless(path)
 '''
 
 
+# -- the second red team (issue 21) ---------------------------------------------------------------
+
+# Steals the references: every /proc/*/fd/* entry it can open (bubblewrap's PID 1 held the
+# runner's stdin and stdout) gets a forged settle for each exercise; whatever comes back that
+# looks like a reference is exec'd, and the answers call what was stolen.
+_STEALS_CHANNEL = '''
+import glob
+import json
+import os
+
+_stolen = {}
+_ids = __IDS__
+for _path in sorted(glob.glob("/proc/*/fd/*")):
+    try:
+        _fd = os.open(_path, os.O_RDWR | os.O_NONBLOCK)
+    except OSError:
+        try:
+            _fd = os.open(_path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            continue
+    try:
+        for _id in _ids:
+            os.write(_fd, (json.dumps({"event": "settle", "exercise": _id}) + "\\n").encode())
+    except OSError:
+        pass
+    finally:
+        os.close(_fd)
+    try:
+        _fd = os.open(_path, os.O_RDONLY | os.O_NONBLOCK)
+        _data = os.read(_fd, 2**20)
+        os.close(_fd)
+    except OSError:
+        continue
+    for _line in _data.splitlines():
+        try:
+            _source = json.loads(_line).get("source")
+            exec(_source, _stolen)
+        except Exception:
+            pass
+'''
+
+# Hangs the grader: stops its runner, then forges thousands of settles into PID 1's stdout
+# without reading anything back (the grader once blocked in a write with no deadline).
+_HANGS_GRADER = '''
+import json
+import os
+import signal
+
+os.kill(os.getppid(), signal.SIGSTOP)
+try:
+    _fd = os.open("/proc/1/fd/1", os.O_WRONLY | os.O_NONBLOCK)
+    for _ in range(3000):
+        os.write(_fd, (json.dumps({"event": "settle", "exercise": __FIRST__}) + "\\n").encode())
+except OSError:
+    pass
+'''
+
+# Floods: 20 forged step events of 10 MB each into PID 1's stdout and stderr, a 10 MB outcomes
+# file for the runner to read back, and 20 MB of printed output.
+_FLOODS = '''
+import json
+import os
+
+_big = "x" * (10 * 2**20)
+for _where in ("/proc/1/fd/1", "/proc/1/fd/2"):
+    try:
+        _fd = os.open(_where, os.O_WRONLY)
+        for _i in range(20):
+            os.write(_fd, (json.dumps({"event": "step", "i": _i, "status": "ok",
+                                        "output": _big}) + "\\n").encode())
+        os.close(_fd)
+    except OSError as exc:
+        print("flood blocked:", exc)
+for _ in range(20):
+    print(_big[: 2**20])
+'''
+
+# Answers that call the course library (or torchdiffeq) under their own names.
+_LIBRARY_ANSWERS = {
+    "euler_step": '''
+from utils.solvers import rk_step as _step
+from utils.tableaus import EULER
+
+
+def euler_step(f, t, y, h):
+    return _step(f, t, y, h, EULER)[0]
+''',
+    "euler_solve": '''
+import utils.solvers as _s
+
+
+def euler_solve(f, y0, t):
+    return _s.odeint(f, y0, t, method="euler")
+''',
+    "rk4_step": '''
+import functools
+
+from utils import solvers, tableaus
+
+_rk4 = functools.partial(solvers.rk_step, tableau=tableaus.RK4)
+
+
+def rk4_step(f, t, y, h):
+    return _rk4(f, t, y, h)[0]
+''',
+    "convergence_order": '''
+import importlib
+
+
+def convergence_order(step_sizes, errors):
+    plots = importlib.import_module("utils.plots")
+    return plots.loglog_slope(step_sizes, errors)
+''',
+}
+
+
 def hostile(folder: Path, out: Path, canaries: Path, marker: str
             ) -> dict[str, nbformat.NotebookNode]:
     """{file name: notebook} of the hostile submissions.
@@ -470,6 +586,34 @@ def hostile(folder: Path, out: Path, canaries: Path, marker: str
     nb = copy.deepcopy(solved)
     nb.cells.insert(1, _code("import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGSTOP)"))
     out_nbs["stops_runner.ipynb"] = nb
+    out_nbs.update(second_red_team(solved, ex))
+    return out_nbs
+
+
+def second_red_team(solved, ex) -> dict[str, nbformat.NotebookNode]:
+    """The attacks of issue 21 (they need no canary folder)."""
+    out_nbs = {}
+    # Forges settles into every descriptor it can open, execs what comes back, and answers
+    # with it: the channel must be out of reach (0 points, 'interfered', a line in the log).
+    nb = copy.deepcopy(solved)
+    nb.cells.insert(1, _code(_STEALS_CHANNEL.replace("__IDS__", repr([e.id for e in ex]))))
+    for e in ex:
+        _replace(nb, e, f"def {e.answer_name}(*args):\n"
+                        f"    return _stolen[{e.answer_name!r}](*args)\n")
+    out_nbs["steals_channel.ipynb"] = nb
+
+    nb = copy.deepcopy(solved)
+    nb.cells.insert(1, _code(_HANGS_GRADER.replace("__FIRST__", repr(ex[0].id))))
+    out_nbs["hangs_grader.ipynb"] = nb
+
+    nb = copy.deepcopy(solved)
+    nb.cells.insert(1, _code(_FLOODS))
+    out_nbs["floods.ipynb"] = nb
+
+    nb = copy.deepcopy(solved)
+    for e in ex:
+        _replace(nb, e, _LIBRARY_ANSWERS[e.answer_name])
+    out_nbs["library_calls.ipynb"] = nb
     return out_nbs
 
 
@@ -542,6 +686,12 @@ def expected_rows(*, hostile: bool = True, sandbox: str = "yes") -> list[dict]:
             "fallback_helper.ipynb": ("cells_reordered", {0: "error", 1: "wrong"}),
             "kills_runner.ipynb": ("interfered", dict.fromkeys(range(len(ex)), "not_run")),
             "stops_runner.ipynb": ("interfered", dict.fromkeys(range(len(ex)), "not_run")),
+            # Issue 21: the channel out of reach, every run ends, floods capped, the library
+            # withheld from the answers that would call it.
+            "steals_channel.ipynb": ("interfered", dict.fromkeys(range(len(ex)), "not_run")),
+            "hangs_grader.ipynb": ("interfered", dict.fromkeys(range(len(ex)), "not_run")),
+            "floods.ipynb": ("interfered", dict.fromkeys(range(len(ex)), "not_run")),
+            "library_calls.ipynb": ("ok", dict.fromkeys(range(len(ex)), "error")),
             # The patches forge every later exercise's outcomes: all score zero.
             "patches_grader.ipynb": ("ok", dict.fromkeys(range(len(ex)), "wrong")),
             "post_run_hook.ipynb": ("ok", {0: "wrong", 1: "wrong"}),
