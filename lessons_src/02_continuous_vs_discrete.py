@@ -43,6 +43,7 @@ from torch import nn
 from tqdm.auto import trange
 
 from utils import plots
+from utils.claims import claim
 from utils.exercises import lesson02 as ex
 from utils.models import ODEFunc
 from utils.solvers import SolverError, odeint
@@ -194,7 +195,7 @@ plt.show()
 # added. (The slider needs a running kernel; what it computes is `resnet_spiral_data` in
 # `utils.widgets`, which the check after Exercise 2.2 uses too.)
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "slider"]
 _ = widgets.interact(show_resnet_spiral,
                      n_blocks=widgets.IntSlider(value=10, min=3, max=100, description="n_blocks"))
 
@@ -323,7 +324,8 @@ plt.show()
 # step predicted.
 #
 # **Cost against tolerance.** On the spiral, whose exact solution we know, tighter tolerances
-# cost more function evaluations (NFE) and buy smaller errors. We test the prediction
+# cost more function evaluations (NFE) and buy smaller errors (measured relative to the size of
+# the exact state at $t = 10$, as rtol is relative). We test the prediction
 # NFE $\propto$ rtol$^{-1/5}$:
 
 # %%
@@ -332,9 +334,9 @@ nfes, errors = [], []
 for rtol in rtols:
     ys, st = odeint(spiral, y0, [0.0, T], rtol=rtol, atol=rtol * 1e-2, return_stats=True)
     nfes.append(st.n_fevals)
-    errors.append(float(np.linalg.norm(ys[-1] - exact[-1])))
+    errors.append(float(np.linalg.norm(ys[-1] - exact[-1]) / np.linalg.norm(exact[-1])))
     print(f"rtol {rtol:.0e}: NFE {st.n_fevals:4d} ({st.n_accepted:3d} accepted, "
-          f"{st.n_rejected} rejected), error at t=10 {errors[-1]:.2g}")
+          f"{st.n_rejected} rejected), relative error at t=10 {errors[-1]:.2g}")
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
@@ -342,7 +344,8 @@ _, slope_nfe = plots.loglog_slope(rtols, nfes, ax=ax1, label="NFE")
 ax1.set(xlabel="rtol", ylabel="function evaluations", title="cost against tolerance")
 ax1.invert_xaxis()
 _, slope_err = plots.loglog_slope(nfes, errors, ax=ax2, label="dopri5 on the spiral")
-ax2.set(xlabel="function evaluations", ylabel="error at t = 10", title="error against cost")
+ax2.set(xlabel="function evaluations", ylabel="relative error at t = 10",
+        title="error against cost")
 plt.tight_layout()
 plt.show()
 accepted = [st.n_accepted for st in [odeint(spiral, y0, [0.0, T], rtol=r, atol=r * 1e-2,
@@ -373,7 +376,7 @@ print(f"error ~ NFE^{slope_err:.2f} over all tolerances, NFE^{slope_err_tight:.2
 # $[0, 15]$, atol = rtol / 100; the data comes from `utils.widgets.adaptive_steps_data`). The
 # range stops at rtol = 10^-1.5: past it, the solution no longer means anything (next cell).
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "slider"]
 _ = widgets.interact(show_adaptive_steps,
                      log10_rtol=widgets.FloatSlider(value=-4, min=-10, max=-1.5, step=0.5,
                                                     description="log10 rtol"))
@@ -382,22 +385,29 @@ _ = widgets.interact(show_adaptive_steps,
 # **Too loose a tolerance leaves the physical region.** At rtol = 0.1 a step may make a 10%
 # error, and one such step through a prey crash can push a population below zero. Past zero,
 # Lotka–Volterra has no meaning and blows up ($x$ and $y$ of opposite signs feed each other's
-# growth). Which way the solve then goes is decided by details, e.g. the opening step guess:
+# growth). Which way the solve then goes is decided by details, e.g. the opening step guess
+# (and, once the solution blows up, by details down to the last digits, so the figures printed
+# here differ between machines):
 
-# %%
+# %% tags=["nbval-ignore-output", "machine-digits"]
+loose_runs = {}  # run -> (NFE, lowest population); (None, -inf) if the solver gave up
 for first_step in (None, 0.2):
+    run = f"utils.odeint, rtol 0.1, first step {first_step or 'guessed'}"
     try:
         ys_loose, st = odeint(lv, np.array([10.0, 5.0]), t_lv, rtol=0.1, atol=1e-3,
                               first_step=first_step, return_stats=True)
         outcome = (f"NFE {st.n_fevals}, lowest prey {ys_loose[:, 0].min():.3g}, "
                    f"lowest predators {ys_loose[:, 1].min():.3g}")
+        loose_runs[run] = (st.n_fevals, ys_loose.min())
     except SolverError as exc:
         outcome = f"failed: {type(exc).__name__}"
-    print(f"utils.odeint, rtol 0.1, first step {first_step or 'guessed'}: {outcome}")
+        loose_runs[run] = (None, -math.inf)
+    print(f"{run}: {outcome}")
 calls = []
 ys_tdq = torchdiffeq.odeint(lambda t, y: calls.append(1) or torch.as_tensor(lv(t, y)),
                             torch.tensor([10.0, 5.0], dtype=torch.float64),
                             torch.as_tensor(t_lv), rtol=0.1, atol=1e-3, method="dopri5")
+loose_runs["torchdiffeq"] = (len(calls), ys_tdq.min().item())
 print(f"torchdiffeq, rtol 0.1, its own first step: NFE {len(calls)}, "
       f"lowest prey {ys_tdq[:, 0].min():.3g}, lowest predators {ys_tdq[:, 1].min():.3g}")
 
@@ -408,6 +418,15 @@ print(f"torchdiffeq, rtol 0.1, its own first step: NFE {len(calls)}, "
 # solver: the tolerance promised a 10% error per step, and on this problem that is enough to
 # lose the solution altogether. A solution is only as meaningful as its tolerance allows —
 # check it against a tighter one before you trust it.
+
+# %%
+claim(all(lowest < 0 for _nfe, lowest in loose_runs.values()),
+      "every run at rtol 0.1 leaves the physical region (a negative population)",
+      detail=str(loose_runs))
+nfe_counts = [nfe for nfe, _lowest in loose_runs.values() if nfe is not None]
+claim(len(nfe_counts) < len(loose_runs) or max(nfe_counts) > 10 * min(nfe_counts),
+      "what follows differs: one run gives up or takes over ten times the evaluations of another",
+      detail=str(loose_runs))
 
 # %% [markdown]
 # ## 5. Invertibility: run the flow backwards
@@ -525,7 +544,7 @@ models = {
 }
 losses = {name: [] for name in models}
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "progress"]
 for name, (module, model) in models.items():
     opt = torch.optim.Adam(module.parameters(), lr=0.02)
     for _ in trange(150, desc=name):
@@ -535,19 +554,39 @@ for name, (module, model) in models.items():
         opt.step()
         losses[name].append(loss.item())
 
-# %%
+# %% [markdown]
+# The results of float32 training (their last digits differ from machine to machine), then what
+# the text says about them, checked:
+
+# %% tags=["nbval-ignore-output", "machine-digits"]
 def rounded(x, digits=2):
     """Round, and turn -0.0 into 0.0 so the printed sign does not depend on the CPU."""
     return round(float(x), digits) + 0.0
 
 
+predictions = {}
 for name, (_module, model) in models.items():
     with torch.no_grad():
-        pred = model(x_train).flatten()
+        predictions[name] = pred = model(x_train).flatten()
     loss = losses[name][-1]
     loss_text = f"{loss:.3g}" if loss > 1e-6 else "below 1e-6"
     print(f"{name:14s}: final loss {loss_text}, "
           f"maps -1 -> {rounded(pred[0]):.2f} and 1 -> {rounded(pred[1]):.2f}")
+
+# %%
+ode_pred, block_pred = predictions["Neural ODE"], predictions["residual block"]
+measured = (f"Neural ODE: lowest loss {min(losses['Neural ODE']):.4g}, maps to "
+            f"{ode_pred.tolist()}; residual block: final loss {losses['residual block'][-1]:.3g}, "
+            f"maps to {block_pred.tolist()}")
+claim(min(losses["Neural ODE"]) > 1 - 1e-3,
+      "the Neural ODE's loss never goes below 1 (up to float32 rounding)", detail=measured)
+claim(ode_pred[0] < ode_pred[1], "the Neural ODE keeps the order: -1 still lands below 1",
+      detail=measured)
+claim(ode_pred.abs().max() < 0.05, "the Neural ODE squeezes both points towards 0",
+      detail=measured)
+claim((block_pred[0] > 0.9) & (block_pred[1] < -0.9) & (losses["residual block"][-1] < 1e-4),
+      "the residual block swaps them: -1 -> about 1, 1 -> about -1, loss nearly 0",
+      detail=measured)
 
 # %%
 starts_1d = torch.linspace(-1.5, 1.5, 7).reshape(-1, 1)
