@@ -34,6 +34,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
+from utils.claims import claim, magnitude
 from utils.exercises import lesson01 as ex
 from utils.solvers import odeint
 from utils.systems import LotkaVolterra
@@ -222,7 +223,7 @@ plt.show()
 # solution blows up. The figure stops there and says when. The reference (thin lines) is RK4
 # with a step of 0.01, within $10^{-5}$ of the populations' size here; section 6 builds RK4.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "slider"]
 _ = widgets.interact(
     show_lotka_volterra_euler,
     step_size=widgets.FloatLogSlider(value=0.01, base=10, min=-3, max=-1.2, step=0.1,
@@ -285,7 +286,10 @@ y_library = odeint(lv, y0, np.array([0.0, 1.0]), method="rk4", step_size=h)[-1]
 whose = "your" if rk4_step.__module__ == "__main__" else "reference"  # yours once it passed
 print(f"{whose + ' rk4_step at t = 1:':<26}", np.round(y_mine, 8))
 print("odeint(method='rk4'):     ", np.round(y_library, 8))
-print("equal up to rounding (1e-12):", bool(np.allclose(y_mine, y_library, rtol=0, atol=1e-12)))
+largest_difference = np.abs(y_mine - y_library).max()
+print("largest difference:", magnitude(largest_difference, floor=1e-10))
+claim(largest_difference < 1e-10, "the two are the same numbers up to rounding",
+      detail=f"largest difference {largest_difference:.1e}")
 
 # %% [markdown]
 # Back to the drift of section 4, now with RK4 at a step eight times larger than Euler's
@@ -353,22 +357,41 @@ plt.show()
 # rtol 1e-12 — we cannot measure an error smaller than the yardstick's), and rounding: every
 # step adds a few units of the last digit (about $10^{-16}$ relative, on numbers near 10), and
 # thousands of steps add them up. We measure both: RK4 against the rtol 1e-12 reference and
-# against a tighter one (rtol 1e-14), and the two references against each other.
+# against a tighter one (rtol 1e-14), and the two references against each other. Errors this
+# small sit close to rounding, whose last digits differ from machine to machine: the table's
+# digits are yours, and the checks after it state what holds on every machine.
 
-# %%
+# %% tags=["nbval-ignore-output", "machine-digits"]
 y_tighter = odeint(lv, y0, t_short, rtol=1e-14, atol=1e-14)[-1]
-print(f"reference (rtol 1e-12) vs tighter reference (rtol 1e-14): "
-      f"{np.abs(y_true - y_tighter).max():.0e}")
+reference_gap = np.abs(y_true - y_tighter).max()
+print(f"reference (rtol 1e-12) vs tighter reference (rtol 1e-14): {reference_gap:.0e}")
 print("   h          steps   error vs rtol 1e-12   error vs rtol 1e-14")
+errors_loose, errors_tight = [], []
 for h in (0.0025, 0.00125, 0.000625):
     y_rk4 = odeint(lv, y0, t_short, method="rk4", step_size=h)[-1]
-    print(f"   {h:<10g} {round(10 / h):>6}   {np.abs(y_rk4 - y_true).max():.0e}"
-          f"                {np.abs(y_rk4 - y_tighter).max():.0e}")
+    errors_loose.append(np.abs(y_rk4 - y_true).max())
+    errors_tight.append(np.abs(y_rk4 - y_tighter).max())
+    print(f"   {h:<10g} {round(10 / h):>6}   {errors_loose[-1]:.0e}"
+          f"                {errors_tight[-1]:.0e}")
+
+# %%
+measured = (f"reference gap {reference_gap:.2g}; errors vs rtol 1e-12 "
+            f"{np.array(errors_loose)}, vs rtol 1e-14 {np.array(errors_tight)}")
+claim(1e-12 < reference_gap < 1e-11, "the looser reference is itself off by a few units of 10^-12",
+      detail=measured)
+claim(abs(errors_loose[-1] - reference_gap) < 0.5 * reference_gap,
+      "against it, RK4's error stops falling at the reference's own error", detail=measured)
+claim(10 < errors_tight[0] / errors_tight[1] < 25,
+      "against the tighter reference, halving h divides RK4's error by about 16",
+      detail=measured)
+claim(errors_tight[-1] < 1e-12,
+      "with 16,000 steps, RK4 and the tighter reference agree to better than 10^-12",
+      detail=measured)
 
 # %% [markdown]
 # Against the rtol 1e-12 reference RK4 flattens at a few $10^{-12}$: that is the reference's
 # own error (the first line), not RK4's. Against the tighter reference RK4 keeps its fourth
-# order: each halving of $h$ divides the error by about 16, down to about $10^{-13}$, where RK4
+# order: a halving of $h$ divides the error by about 16, down to below $10^{-12}$, where RK4
 # with 16,000 steps and dopri5 at rtol 1e-14 agree. So the floor of the log-log plot is set by
 # the yardstick: **an error can only be measured against a reference that is clearly more
 # accurate than the thing measured** (a rule the later lessons follow). Rounding does set a
@@ -451,26 +474,35 @@ print(f"RK4 needs {stats_rk4.n_fevals / stats.n_fevals:.1f}x the evaluations of 
 #
 # Wall time is a separate question from evaluations: each adaptive step does more bookkeeping
 # (the error estimate, the step-size choice, the dense output). The same two solves, at equal
-# accuracy, timed in this run (timings vary from run to run and machine to machine; the ratio is
-# what to read):
+# accuracy, timed in this run (the best of three runs each; timings vary from run to run and
+# machine to machine; the ratio is what to read):
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "machine-digits"]
 timings = {}
 for name, kwargs in ((f"rk4, h = {h_equal:.4f}", dict(method="rk4", step_size=h_equal)),
                      ("dopri5, rtol = 1e-6", dict(method="dopri5", rtol=1e-6, atol=1e-6))):
-    start = time.perf_counter()
+    runs = []
     for _ in range(3):
+        start = time.perf_counter()
         odeint(lv, y0, t, **kwargs)
-    timings[name] = (time.perf_counter() - start) / 3
+        runs.append(time.perf_counter() - start)
+    timings[name] = min(runs)
     print(f"{name}: {timings[name] * 1000:.0f} ms per solve")
 rk4_time, dopri5_time = timings.values()
 print(f"RK4 takes {rk4_time / dopri5_time:.1f}x dopri5's wall time at equal accuracy")
 
 # %% [markdown]
 # Read the ratio with its cause in mind. Here $f$ is a few multiplications on two numbers, so
-# one evaluation costs less than the adaptive solver's per-step bookkeeping, and fixed-step RK4
-# can win on wall time despite its extra evaluations. When $f$ is expensive — a neural network,
-# from lesson 03 on — the evaluations dominate the cost, and the count above is what decides.
+# one evaluation costs less than the adaptive solver's per-step bookkeeping: per evaluation,
+# dopri5 spends more wall time than RK4 (checked below), and fixed-step RK4 can win on wall time
+# despite its extra evaluations. When $f$ is expensive — a neural network, from lesson 03 on —
+# the evaluations dominate the cost, and the count above is what decides.
+
+# %%
+claim(dopri5_time / stats.n_fevals > rk4_time / stats_rk4.n_fevals,
+      "per function evaluation, dopri5 spends more wall time than RK4 (its per-step bookkeeping)",
+      detail=f"dopri5 {dopri5_time * 1e3:.0f} ms / {stats.n_fevals} evaluations, "
+             f"RK4 {rk4_time * 1e3:.0f} ms / {stats_rk4.n_fevals} evaluations")
 
 # %% [markdown]
 # ## Before you hand in
