@@ -281,8 +281,29 @@ def _v1_method() -> tuple[Method | None, str]:
     return (None, f"cgroup v1: {problem}") if problem else (method, "")
 
 
+def _remove_stale(bases) -> None:
+    """Groups left by a grader that was killed (-9): empty, their grader's pid gone."""
+    for base in bases:
+        try:
+            entries = list(Path(base).glob(f"{_NAME}-*"))
+        except OSError:
+            continue
+        for path in entries:
+            try:
+                pid = int(path.name.split("-")[3])
+            except (IndexError, ValueError):
+                continue
+            if not Path(f"/proc/{pid}").exists():
+                try:
+                    path.rmdir()
+                except OSError:
+                    pass
+
+
 def choose(forced: str | None = None) -> Method:
     """The strongest method that works here (or ``forced``: one of :data:`METHODS`)."""
+    _remove_stale([ROOT / k for k in ("memory", "pids", "cpu", "cpu,cpuacct")]
+                  + [p for p in [_own_cgroup_v2()] if p is not None])
     reasons = []
     finders = {V2: _v2_method, SYSTEMD: _systemd_method, V1: _v1_method}
     for name in METHODS:

@@ -31,6 +31,7 @@ from .plan import plan
 __all__ = ["Lesson", "Limits", "Submission", "Grader", "identify_lesson", "load_lessons",
            "structure_problems"]
 
+RUNNER_MARK = b"\0neural-ode-grade runner: streams closed\0"  # see grader.runner
 MAX_EVENT_BYTES = 4 * 2**20  # one line from the runner (honest outcomes are under 30 kB)
 _KERNEL_START = 120.0  # seconds a kernel gets to start, on top of the total time limit
 _STOPPED_CHECK = 2.0  # seconds between checks that the runner has not been stopped
@@ -282,6 +283,11 @@ class _Runner:
                        MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
         to_runner_r, self._to_runner = os.pipe()
         self._from_runner, from_runner_w = os.pipe()
+        # The tripwire: bubblewrap's stdout and stderr, write-only for everyone (the pipe's
+        # mode), so learner code that opens /proc/1/fd/1 can write into it but never read its
+        # own bytes back before the grader sees them.
+        self._tripwire, tripwire_w = os.pipe()
+        os.fchmod(tripwire_w, 0o200)
         self.group = group
         procs = []
         _load_libc()
@@ -292,20 +298,21 @@ class _Runner:
             if group is not None and group.prefix:
                 cmd = [*group.prefix, *cmd]
             self.proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                cmd, stdin=subprocess.DEVNULL, stdout=tripwire_w, stderr=tripwire_w,
                 pass_fds=(to_runner_r, from_runner_w), cwd=str(workdir) if workdir else None,
                 env=env, start_new_session=True, preexec_fn=_child_setup(procs))
         except BaseException:
-            for fd in (self._to_runner, self._from_runner):
+            for fd in (self._to_runner, self._from_runner, self._tripwire):
                 os.close(fd)
             raise
         finally:
-            for fd in [to_runner_r, from_runner_w, *procs]:
+            for fd in [to_runner_r, from_runner_w, tripwire_w, *procs]:
                 os.close(fd)
         os.set_blocking(self._to_runner, False)
         self.events: queue.Queue = queue.Queue()
         self.max_events = max_events
-        self.stderr = b""
+        self.stderr = b""  # bubblewrap's and Python's own output before the runner's hello
+        self.tripped = b""  # what learner code wrote there afterwards
         self.killed_by_grader = ""  # why the grader killed it, if it did
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_tripwire, daemon=True).start()
@@ -341,17 +348,33 @@ class _Runner:
 
     def _read_tripwire(self) -> None:
         """bubblewrap's stdout and stderr: a tripwire. Only bubblewrap's own start-up errors
-        (and Python's, if the runner cannot even start) belong there; the runner points its
-        own streams at /dev/null first thing. Later bytes come from learner code writing to
-        ``/proc/1/fd/1`` or ``/2`` (the sandbox's PID 1): kept (4 kB), the rest read and
-        dropped, so no flood reaches memory or disk."""
-        told = False
-        while chunk := self.proc.stdout.read1(2**16):
-            if len(self.stderr) < 4000:
-                self.stderr = (self.stderr + chunk)[:4000]
+        (and Python's) belong there, up to the mark the runner writes just before it points its
+        own streams at /dev/null. Bytes after the mark come from learner code writing to
+        ``/proc/1/fd/1`` or ``/2`` (the sandbox's PID 1): the first 4 kB are kept, the rest
+        read and dropped, so no flood reaches memory or disk."""
+        told, marked = False, False
+        while True:
+            try:
+                chunk = os.read(self._tripwire, 2**16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            if not marked:
+                self.stderr += chunk
+                if RUNNER_MARK not in self.stderr:
+                    self.stderr = self.stderr[-8000:]
+                    continue
+                self.stderr, _, chunk = self.stderr.partition(RUNNER_MARK)
+                marked = True
+                if not chunk:
+                    continue
+            if len(self.tripped) < 4000:
+                self.tripped = (self.tripped + chunk)[:4000]
             if not told:
                 told = True
                 self.events.put({"event": "_tripwire"})
+        os.close(self._tripwire)
 
     def send(self, timeout: float = _SEND_TIMEOUT, **message) -> None:
         """Write one JSON line; ChannelError if the runner does not take it within ``timeout``."""
@@ -510,6 +533,9 @@ class _Session:
             kind = event.get("event")
             if kind == "hello" and not self.hello:
                 self.hello = True
+                if runner.stderr.strip():
+                    self.sub.log.append("--- the sandbox's start-up output: " + printable(
+                        runner.stderr[-500:].decode("utf-8", "replace")))
                 quiet_for = _KERNEL_START + 60
                 try:
                     runner.send(timeout=_SEND_TIMEOUT + len(json.dumps(job)) / 2**20, **job)
@@ -519,7 +545,8 @@ class _Session:
                 sent_job = True
             elif kind == "_tripwire":
                 if self.hello:
-                    text = runner.stderr[:300].decode("utf-8", "replace")
+                    time.sleep(0.2)  # a little more of what was written, for the log
+                    text = runner.tripped[:300].decode("utf-8", "replace")
                     self.interfered("the notebook wrote into the output of the sandbox's PID 1 "
                                     "(/proc/1/fd/1 or /proc/1/fd/2: the old channel to the "
                                     f"grader): '{printable(text)}'")

@@ -52,6 +52,10 @@ class _Channel:
         # Nothing started from here inherits the standard streams' targets: bubblewrap's stdin
         # is /dev/null, its stdout and stderr a tripwire the grader watches (anything written
         # there after this point came from learner code); prints of this process go nowhere.
+        try:  # the mark: after it, bytes on the tripwire can only come from learner code
+            os.write(2, b"\0neural-ode-grade runner: streams closed\0")
+        except OSError:
+            pass
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # bubblewrap's stdout/stderr is the grader's tripwire
             os.dup2(devnull, fd)

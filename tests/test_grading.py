@@ -53,9 +53,9 @@ LIMITS = grading.Limits(
 # ~11. The bound leaves room for a slower machine.
 TIME_BOUND = 360.0
 
-needs_sandbox = pytest.mark.skipif(shutil.which("bwrap") is None,
-                                   reason="bubblewrap is not installed "
-                                          "(scripts/install_sandbox.sh; make grade installs it)")
+needs_sandbox = pytest.mark.skipif(
+    shutil.which("bwrap") is None,
+    reason="install bubblewrap (scripts/install_sandbox.sh) to run the sandboxed grading tests")
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,8 @@ def test_every_cheat_scores_zero(graded):
     ex = FIXTURES.lesson_exercises()
     cheats = {"reaches_answers.ipynb": ex, "reads_other.ipynb": ex[:2],
               "patches_grader.ipynb": ex, "post_run_hook.ipynb": ex[:2],
-              "fallback_helper.ipynb": ex[:2]}
+              "fallback_helper.ipynb": ex[:2], "steals_channel.ipynb": ex,
+              "library_calls.ipynb": ex, "hangs_grader.ipynb": ex, "floods.ipynb": ex}
     for name, exercises in cheats.items():
         rows = {r["exercise"]: r for r in subs[name].rows}
         assert [rows[e.id]["points"] for e in exercises] == ["0"] * len(exercises), name
@@ -168,6 +169,38 @@ def test_every_submission_gets_its_own_feedback_in_plain_words(graded):
     assert "not UTF-8" in feedback("latin1.ipynb")
     assert "symbolic link" in feedback("link.ipynb")
     assert "in a sandbox" in feedback("correct.ipynb")
+
+
+@needs_sandbox
+def test_the_channel_is_out_of_reach_and_attempts_are_logged(graded):
+    """Issue 21: forged settles into every /proc/*/fd entry steal nothing; the attempt ends the
+    run as 'interfered' with a line for the instructor saying what was written."""
+    for name in ("steals_channel.ipynb", "hangs_grader.ipynb", "floods.ipynb"):
+        sub = graded["subs"][name]
+        assert sub.points == 0 and "interfered" in sub.notebook_status, (name, sub.notes)
+        log = (graded["out"] / "logs" / f"{sub.stem}.log").read_text()
+        assert "INTERFERENCE" in log and "/proc/1/fd/1" in log, (name, log[-500:])
+    log = (graded["out"] / "logs" / f"{graded['subs']['steals_channel.ipynb'].stem}.log")
+    assert '"event": "settle"' in log.read_text()
+
+
+@needs_sandbox
+def test_a_stopped_runner_or_a_flood_ends_quickly_and_stays_small(graded):
+    """Issue 21: a runner stopped while the notebook forges 3000 settles, or 400 MB of forged
+    events, ends within seconds (not at the total time limit), and the output stays small."""
+    for name in ("hangs_grader.ipynb", "floods.ipynb", "stops_runner.ipynb"):
+        assert graded["subs"][name].seconds < 60, (name, graded["subs"][name].seconds)
+    size = sum(p.stat().st_size for p in graded["out"].rglob("*") if p.is_file())
+    assert size < 20 * 2**20, size
+
+
+@needs_sandbox
+def test_answers_calling_the_course_library_score_zero(graded):
+    sub = graded["subs"]["library_calls.ipynb"]
+    assert sub.points == 0 and {r["status"] for r in sub.rows} == {"error"}
+    text = (graded["out"] / "feedback" / f"{sub.stem}.txt").read_text()
+    assert "Exercise 1.1 asks you to write this yourself" in text
+    assert "Exercise 1.3 asks you to write this yourself" in text
 
 
 @needs_sandbox
@@ -657,3 +690,202 @@ def test_the_graded_release_withholds_solutions_and_keeps_hints(tmp_path, withou
     assert f"reference: {expected}" in done.stdout
     with pytest.raises(ValueError, match="already exists"):
         make_release(out)
+
+
+
+# -- issue 21: the second red team ---------------------------------------------------------------
+
+_LIBRARY_CHEATS = """
+import torch
+from utils import adjoint, flows, solvers, symplectic, tableaus
+
+def euler_step(f, t, y, h):
+    return solvers.rk_step(f, t, y, h, tableaus.EULER)[0]
+
+def euler_solve(f, y0, t):
+    return solvers.odeint(f, y0, t, method="euler")
+
+def rk4_step(f, t, y, h):
+    return solvers.rk_step(f, t, y, h, tableaus.RK4)[0]
+
+def tableau_step(func, t, h, dt, tableau):
+    return solvers.rk_step(func, t, h, dt, tableau)[0]
+
+def augmented_dynamics(func, t, h, a, params):
+    zero = tuple(torch.zeros_like(p) for p in params)
+    s = adjoint.augmented_dynamics(func, t, adjoint.AdjointState(h, a, zero), params)
+    return s.h, s.a, list(s.g)
+
+def jacobian_trace(f, z):
+    return flows.exact_trace(f, z, create_graph=True)
+
+def hutchinson_estimate(f, z, noise):
+    return flows.hutchinson_trace(f, z, noise, create_graph=True)
+
+def leapfrog_step(dV, dT, q, p, h):
+    return symplectic.splitting_step(dV, dT, q, p, h)
+"""
+
+
+def test_course_functions_that_answer_an_exercise_are_withheld_while_it_is_checked():
+    """Issue 21: the course library answered 23 points under other names. Each exercise
+    declares those functions; while its cases run they raise, and only then (the same
+    function, called outside the cases, works: the rest of the lesson uses it)."""
+    from utils.exercises.judge import _resolve
+
+    reg = registry()
+    namespace: dict = {}
+    exec(_LIBRARY_CHEATS, namespace)
+    ids = {"euler_step": "ex01_euler_step", "euler_solve": "ex01_euler_solve",
+           "rk4_step": "ex01_rk4_step", "tableau_step": "ex03_tableau_step",
+           "augmented_dynamics": "ex04_augmented_dynamics",
+           "jacobian_trace": "ex08_jacobian_trace",
+           "hutchinson_estimate": "ex08_hutchinson_estimate", "leapfrog_step": "ex10_leapfrog_step"}
+    for name, exercise_id in ids.items():
+        ex = reg[exercise_id]
+        assert ex.evaluate(namespace[name], hidden=True, withhold=False).passed, name  # real
+        result = ex.evaluate(namespace[name], hidden=True)
+        short = ex.title.split(":")[0]
+        assert not result.passed and f"{short} asks you to write this yourself" in result.message
+    for ex in reg.values():  # every declared name exists, and is a plain function
+        for dotted in ex.withholds:
+            assert getattr(_resolve(dotted), "__code__", None) is not None, (ex.id, dotted)
+    import utils.solvers
+
+    assert "WithheldFunction" not in utils.solvers.rk_step.__code__.co_names  # restored
+
+
+def test_names_that_are_formulas_or_hide_text_are_made_inert(tmp_path):
+    """Issue 21: a file named =HYPERLINK(...) went as-is into grades.csv's first column; names
+    with control characters or bidi overrides are shown escaped; skipped files get rows."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    names = ['=HYPERLINK("http://x","Click for your grade").ipynb', "+SUM(1+1).ipynb",
+             "-2+3.ipynb", "@cmd.ipynb", "\tlead.ipynb", "\rcr.ipynb",
+             "evil\u202egnp.ipynb", "red\x1b[31m.ipynb"]
+    for name in names:
+        shutil.copy(HERE / "grading_fixtures" / "no_lesson.ipynb", folder / name)
+    (folder / ".ipynb_checkpoints").mkdir()
+    shutil.copy(HERE / "grading_fixtures" / "no_lesson.ipynb",
+                folder / ".ipynb_checkpoints" / "a-checkpoint.ipynb")
+    (folder / "__MACOSX").mkdir()
+    (folder / "__MACOSX" / "._a.ipynb").write_bytes(b"\0\5")
+    (folder / ".DS_Store").write_bytes(b"\0\1")
+    out = tmp_path / "out"
+    grading.grade_folder(folder, out, limits=LIMITS, use_sandbox=False, quiet=True, cgroup=None)
+    raw = (out / "grades.csv").read_text(encoding="utf-8")
+    rows = _rows(out / "grades.csv")
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+            assert not any(c in value for c in "\x1b\u202e\r\t"), value
+    shown = {r["submission"] for r in rows}
+    assert "'=HYPERLINK(\"http://x\",\"Click for your grade\").ipynb" in shown
+    assert "'+SUM(1+1).ipynb" in shown and "'-2+3.ipynb" in shown and "'@cmd.ipynb" in shown
+    assert "evil\\u202egnp.ipynb" in shown and "red\\x1b[31m.ipynb" in shown
+    assert "\u202e" not in raw and "\x1b" not in raw
+    skipped = {r["submission"]: r for r in rows if r["status"] == "skipped"}
+    assert set(skipped) == {".ipynb_checkpoints/a-checkpoint.ipynb", "__MACOSX/._a.ipynb",
+                            ".DS_Store"}
+    text = (out / "feedback" / skipped["__MACOSX/._a.ipynb"]["feedback"]).read_text()
+    assert "__MACOSX" in text and "zip" in text
+    for path in (out / "feedback").iterdir():
+        assert "\u202e" not in path.read_text() and "\x1b" not in path.read_text()
+
+
+@needs_sandbox
+def test_a_broken_sandbox_is_refused_before_grading_anyone(tmp_path, monkeypatch, capsys):
+    """Issue 21: when the sandbox could not import the grader, every student was 'interfered'
+    with 0 points. Now a known-good notebook runs first; if it fails, nobody is graded and the
+    message names the cause."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    nbformat.write(FIXTURES.broken()["correct.ipynb"], folder / "correct.ipynb")
+    real = sandbox.bwrap_command
+    grader_folder = str(Path(grading.__file__).resolve().parent)
+
+    def without_grader(**kw):
+        cmd = real(**kw)
+        at = cmd.index("--dir")
+        return cmd[:at] + ["--tmpfs", grader_folder] + cmd[at:]
+
+    monkeypatch.setattr(sandbox, "bwrap_command", without_grader)
+    out = tmp_path / "out"
+    assert cli.main([str(folder), "--out", str(out), "--cell-timeout", "10"]) == 4
+    err = capsys.readouterr().err
+    assert "refusing to grade" in err and "No module named 'grader'" in err, err[-2000:]
+    assert _rows(out / "grades.csv") == []
+
+
+@needs_sandbox
+def test_ctrl_c_keeps_finished_rows_exits_promptly_and_resume_grades_the_rest(tmp_path):
+    """Issue 21: an interrupt once took 114 s and left an empty grades.csv. Rows are written as
+    notebooks finish; Ctrl-C kills the runners and exits within seconds, saying what was kept;
+    --resume grades only what is missing."""
+    import signal
+
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    notebooks_ = FIXTURES.broken()
+    nbformat.write(notebooks_["correct.ipynb"], folder / "a_correct.ipynb")
+    nbformat.write(notebooks_["hang.ipynb"], folder / "b_hang.ipynb")
+    nbformat.write(notebooks_["stubs.ipynb"], folder / "c_stubs.ipynb")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "grader", str(folder), "--out", str(out), "--jobs", "2",
+           "--cell-timeout", "30", "--memory-gb", str(FIXTURES.MEMORY_GIB)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        rows = _rows(out / "grades.csv") if (out / "grades.csv").exists() else []
+        if {"a_correct.ipynb"} <= {r["submission"] for r in rows}:
+            break
+        time.sleep(0.5)
+    assert proc.poll() is None, proc.communicate()
+    time.sleep(2)  # b_hang is in its endless cell now
+    interrupted = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    seconds = time.monotonic() - interrupted
+    assert seconds < 15 and proc.returncode == 130, (seconds, proc.returncode, stderr[-1000:])
+    assert "Interrupted" in stderr and "--resume" in stderr, stderr[-1000:]
+    kept = {r["submission"] for r in _rows(out / "grades.csv")}
+    assert "a_correct.ipynb" in kept and "b_hang.ipynb" not in kept
+    survivors = [p for p in Path("/proc").glob("[0-9]*/cmdline")
+                 if b"grader.runner" in (p.read_bytes() if p.exists() else b"")
+                 and str(tmp_path).encode() in p.read_bytes()]
+    assert not survivors
+    done = subprocess.run(cmd + ["--resume"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    graded_now = [line.split(":")[0] for line in done.stdout.splitlines()
+                  if line.endswith(" s") and ".ipynb:" in line]
+    assert "a_correct.ipynb" not in graded_now and "b_hang.ipynb" in graded_now, done.stdout
+    rows = _rows(out / "grades.csv")
+    assert [r["submission"] for r in rows if r["exercise"] == "(notebook)"] == [
+        "a_correct.ipynb", "b_hang.ipynb", "c_stubs.ipynb"]
+
+
+def test_whole_sandbox_limits_use_the_strongest_method_available(tmp_path):
+    """Issue 21: per-process caps let three children reach 2.78 GiB under --memory-gb 2. A
+    control group caps the processes together; which method is in force is said."""
+    from grader import cgroups
+
+    method = cgroups.choose()
+    print(f"\nwhole-sandbox limits here: {method.name} ({method.reason or 'the strongest'})")
+    if method.name == cgroups.RLIMITS or os.geteuid() != 0 and method.name == cgroups.V1:
+        pytest.skip(f"no control group here: {method.reason}")
+    group = method.create(memory_bytes=256 * 2**20, processes=32, cpus=1.0)
+    try:
+        fds = [os.open(p, os.O_WRONLY) for p in group.procs_files()]
+        hog = ("import subprocess, sys\n"
+               "kids = [subprocess.Popen([sys.executable, '-c', 'x = bytearray(150 * 2**20); "
+               "import time; time.sleep(5)']) for _ in range(3)]\n"
+               "print([k.wait() for k in kids])")
+        done = subprocess.run([*group.prefix, sys.executable, "-c", hog], capture_output=True,
+                              text=True, timeout=120, preexec_fn=grading._child_setup(fds))
+        for fd in fds:
+            os.close(fd)
+        assert group.oom_kills() > 0 or "-9" in done.stdout, (done.stdout, done.stderr)
+    finally:
+        group.remove()
