@@ -11,13 +11,26 @@ from __future__ import annotations
 import json
 import random
 
-__all__ = ["forget", "record", "settle"]
+__all__ = ["forget", "pin", "record", "settle"]
 
 
 def _namespace() -> dict:
     from IPython import get_ipython
 
     return get_ipython().user_ns
+
+
+def pin(exercise_ids) -> None:
+    """Before any learner cell: remember the course functions these exercises withhold while
+    their cases run (:func:`utils.exercises.judge.pin`), so a notebook cannot swap them for
+    stand-ins and keep the originals to itself."""
+    from utils.exercises import registry
+    from utils.exercises.judge import pin as pin_functions
+
+    exercises = registry()
+    for exercise_id in exercise_ids:
+        if exercise_id in exercises:
+            pin_functions(exercises[exercise_id].withholds)
 
 
 def forget(name: str) -> None:

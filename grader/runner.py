@@ -206,8 +206,10 @@ def run(channel: _Channel, job: dict) -> None:
     nb.cells = [nbformat.v4.new_code_cell("") for _ in steps]
     # Imported before the learner's first cell, so that the time limit per cell does not
     # count the course's imports (torch takes seconds on a loaded machine).
+    exercises = sorted({step["exercise"] for step in steps if step.get("exercise")})
     warm_up = nbformat.v4.new_code_cell(
-        "import numpy, torch, utils.exercises, utils.exercises.judge, grader.kernel_side")
+        "import numpy, torch, utils.exercises, utils.exercises.judge, grader.kernel_side\n"
+        f"grader.kernel_side.pin({exercises!r})")
     nb.cells.append(warm_up)
     replies: dict[int, dict] = {}
 
@@ -268,8 +270,10 @@ def run(channel: _Channel, job: dict) -> None:
                                  seconds=round(time.monotonic() - began, 2),
                                  output=_text(cell.get("outputs", []))[-20000:], **info)
                     if step["kind"] == "record" and status in ("ok", "error"):
-                        channel.send(event="outcomes", exercise=step["exercise"],
-                                     data=_read_outcomes(results))
+                        data = _read_outcomes(results)
+                        if len(json.dumps(data, ensure_ascii=True)) > _MAX_OUTCOMES_BYTES:
+                            data = None  # escaped text grows: keep under the grader's cap
+                        channel.send(event="outcomes", exercise=step["exercise"], data=data)
                     if status in ("unresponsive", "died"):
                         break
                 process = getattr(client.km.provisioner, "process", None)

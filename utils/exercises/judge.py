@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 __all__ = [
-    "WithheldFunction", "withholding",
+    "WithheldFunction", "pin", "withholding",
     "Status", "Case", "CheckResult", "Value", "Outcome", "describe", "run_case",
     "expected_outcomes", "judge", "case_problem", "FROM_REFERENCE", "WITHHELD",
 ]
@@ -461,7 +461,8 @@ class WithheldFunction(RuntimeError):
     """A course function that answers the exercise being checked was called by the answer."""
 
 
-_SWAPPED: dict[int, tuple[Callable, Any]] = {}  # id(function) -> (function, its own code)
+# id(function) -> (function, its own code, the code that raises in its place)
+_SWAPPED: dict[int, tuple[Callable, Any, Any]] = {}
 
 
 def _resolve(dotted: str):
@@ -496,6 +497,20 @@ def _withheld_code(function, message: str):
                         co_qualname=function.__code__.co_qualname)
 
 
+_PINNED: dict[str, Any] = {}  # dotted name -> the course function first found under it
+
+
+def pin(names) -> None:
+    """Remember the course functions under ``names`` now (the grader does this before any
+    learner cell runs), so that a notebook that later puts something else under the same name
+    and keeps the original for itself still meets the withheld original."""
+    for dotted in names:
+        if dotted not in _PINNED:
+            function = _resolve(dotted)
+            if getattr(function, "__code__", None) is not None:
+                _PINNED[dotted] = function
+
+
 class withholding:  # noqa: N801 (a context manager, used like a function)
     """While active, the named course functions raise "Exercise 1.1 asks you to write this
     yourself": their code is swapped for one that raises, and restored afterwards (the rest of
@@ -507,23 +522,31 @@ class withholding:  # noqa: N801 (a context manager, used like a function)
         self.swapped: list[int] = []
 
     def __enter__(self):
+        pin(self.names)
         for dotted in self.names:
-            function = _resolve(dotted)
-            code = getattr(function, "__code__", None)
-            if code is None or code.co_freevars or id(function) in _SWAPPED:
-                continue
             message = (f"{self.asked_by} asks you to write this yourself: the course's "
                        f"{dotted} is withheld while the exercise's cases run")
-            _SWAPPED[id(function)] = (function, code)
-            self.swapped.append(id(function))
-            function.__code__ = _withheld_code(function, message)
+            for function in (_PINNED.get(dotted), _resolve(dotted)):
+                code = getattr(function, "__code__", None)
+                if code is None or code.co_freevars or id(function) in _SWAPPED:
+                    continue
+                stub = _withheld_code(function, message)
+                _SWAPPED[id(function)] = (function, code, stub)
+                self.swapped.append(id(function))
+                function.__code__ = stub
         return self
 
     def __exit__(self, *exc):
+        tampered = []
         for key in reversed(self.swapped):
-            function, code = _SWAPPED.pop(key)
+            function, code, stub = _SWAPPED.pop(key)
+            if function.__code__ is not stub:
+                tampered.append(function.__qualname__)
             function.__code__ = code
         self.swapped = []
+        if tampered and exc[0] is None:
+            raise WithheldFunction(f"{self.asked_by} asks you to write this yourself: your "
+                                   f"code put back the withheld {', '.join(tampered)}")
         return False
 
 
