@@ -5,9 +5,17 @@ solution at every time in ``t``. The call is the one of torchdiffeq's ``odeint``
 switch between the two by changing one import. It works on NumPy arrays (any plain Python
 ``func``) and on torch tensors (autograd flows through every operation of the solve).
 
-The methods are Butcher tableaus (:mod:`utils.tableaus`) driven by one loop, :func:`rk_step`.
-The adaptive method (``dopri5``) controls the local error, adapts the step size, and interpolates
-output times inside a step with its dense output, so the output grid never forces small steps.
+The methods are Butcher tableaus (:mod:`utils.tableaus`) driven by one loop, :func:`rk_step`:
+every explicit Runge–Kutta method torchdiffeq has, under its names, plus ``tsit5``. The adaptive
+methods control the local error, adapt the step size, and interpolate output times inside a step
+with their dense output, so the output grid never forces small steps.
+
+torchdiffeq's conventions hold: ``odeint(func, y0, t, *, rtol, atol, method=None, options=None,
+event_fn=None)``, ``options`` carrying ``step_size``, ``first_step``, ``max_num_steps`` and
+``interp``; a tuple of tensors as the state; gradients with respect to ``t``. What the course does
+not implement (events, custom norms, jump times, callbacks, Adams and implicit methods) raises
+:class:`OutOfScopeError` naming it; nothing is silently ignored.
+``tests/test_torchdiffeq_compat.py`` runs the same calls through both libraries.
 
 References: E. Hairer, S. P. Nørsett, G. Wanner, *Solving Ordinary Differential Equations I*,
 2nd ed., Springer 1993 (II.4: step-size control and the initial step; II.6: dense output);
@@ -31,6 +39,9 @@ from .tableaus import TABLEAUS, ButcherTableau
 __all__ = [
     "odeint",
     "check_solver_options",
+    "resolve_solver_call",
+    "OutOfScopeError",
+    "OUT_OF_SCOPE",
     "DEFAULT_RTOL",
     "DEFAULT_ATOL",
     "rk_step",
@@ -44,8 +55,38 @@ __all__ = [
 ]
 
 METHODS = tuple(TABLEAUS)
-DEFAULT_RTOL = 1e-6  # the adaptive method's tolerances when the caller gives none
+DEFAULT_RTOL = 1e-6  # the adaptive methods' tolerances when the caller gives none
 DEFAULT_ATOL = 1e-8
+DEFAULT_METHOD = "dopri5"  # method=None means this, as in torchdiffeq
+DEFAULT_MAX_STEPS = 100_000
+
+#: What torchdiffeq offers and the course does not implement, and what each one is. Passing any
+#: of them (as a keyword, an ``options`` entry, a method name, or a callback on ``func``) raises
+#: :class:`OutOfScopeError` naming it.
+OUT_OF_SCOPE = {
+    "event_fn": "stopping the solve at an event (event_fn(t, y) = 0)",
+    "norm": "a custom error norm",
+    "jump_t": "restarting the steps at discontinuities of func (jump_t)",
+    "step_t": "forcing step boundaries at given times (step_t)",
+    "perturb": "perturbing t at step boundaries (perturb)",
+    "grid_constructor": "a custom grid of fixed steps (grid_constructor)",
+    "min_step": "a bound on the adaptive step size (min_step)",
+    "max_step": "a bound on the adaptive step size (max_step)",
+    "safety": "tuning the step-size controller (safety)",
+    "ifactor": "tuning the step-size controller (ifactor)",
+    "dfactor": "tuning the step-size controller (dfactor)",
+    "dtype": "a separate dtype for time (dtype)",
+    "callback_step": "callbacks on func (callback_step)",
+    "callback_accept_step": "callbacks on func (callback_accept_step)",
+    "callback_reject_step": "callbacks on func (callback_reject_step)",
+    "explicit_adams": "multistep methods (Adams–Bashforth)",
+    "implicit_adams": "implicit methods (Adams–Bashforth–Moulton)",
+    "fixed_adams": "implicit methods (Adams–Bashforth–Moulton)",
+    "scipy_solver": "SciPy's solvers through torchdiffeq",
+}
+_CALLBACKS = ("callback_step", "callback_accept_step", "callback_reject_step")
+#: The ``options`` entries ``odeint`` implements (torchdiffeq's names).
+OPTIONS = ("step_size", "first_step", "max_num_steps", "interp")
 
 # Step-size control constants (Hairer, Nørsett & Wanner II.4, eq. 4.13).
 SAFETY = 0.9  # aim a little below the largest step the error model allows
@@ -67,6 +108,17 @@ class MaxStepsExceededError(SolverError):
 
 class NonFiniteStateError(SolverError):
     """The state or its derivative became inf or NaN during the solve."""
+
+
+class OutOfScopeError(NotImplementedError):
+    """A torchdiffeq feature the course's ``utils`` does not implement (:data:`OUT_OF_SCOPE`)."""
+
+
+def _out_of_scope(caller: str, name: str, how: str) -> OutOfScopeError:
+    return OutOfScopeError(
+        f"{caller}: {how} is outside the course's scope: utils does not implement "
+        f"{OUT_OF_SCOPE[name]}. Use torchdiffeq.{caller.split(',')[0]} for it, or drop {name!r}."
+    )
 
 
 @dataclass
@@ -120,7 +172,7 @@ def rk_step(func, t: float, y, h: float, tableau: ButcherTableau, k0=None):
         func: ``func(t, y)`` returning ``dy/dt`` with the shape of ``y``.
         t: start time of the step.
         y: state at ``t`` (array or tensor, any shape).
-        h: step size (negative to step backwards).
+        h: step size (negative to step backwards); a 0-d tensor when gradients flow to the times.
         tableau: the method's coefficients.
         k0: ``func(t, y)`` if already known (First-Same-As-Last methods reuse the last stage).
 
@@ -147,14 +199,15 @@ def _axpy(y, h, weights, ks):
     """
     total = y
     for w, k in zip(weights, ks, strict=False):  # a row of `a` is shorter than ks at the end
-        if w == 0.0:
+        if _is_number(w) and w == 0.0:
             continue
+        coefficient = h * w  # a tensor when gradients flow to the times (h or w a tensor)
         if total is None:
-            total = (h * w) * k
-        elif _is_torch(k):
-            total = torch.add(total, k, alpha=h * w)
+            total = coefficient * k
+        elif _is_torch(k) and not _is_torch(coefficient):
+            total = torch.add(total, k, alpha=coefficient)
         else:
-            total = total + (h * w) * k
+            total = total + coefficient * k
     return 0.0 * ks[0] if total is None else total
 
 
@@ -231,16 +284,85 @@ def _error_ratio(y, y_new, y_err, rtol, atol) -> float:
 # --- input validation: the one place that checks what the caller passed ----------------------
 
 
+@dataclass(frozen=True)
+class _TupleState:
+    """A state given as a tuple of tensors, solved as one flat tensor (as torchdiffeq does).
+
+    ``flatten`` concatenates the parts, ``split`` cuts a flat tensor (or a leading-axis stack of
+    them) back into parts of their shapes; the error norm is the largest of the parts' RMS norms,
+    torchdiffeq's norm for tuples.
+    """
+
+    shapes: tuple[torch.Size, ...]
+
+    @property
+    def sizes(self) -> list[int]:
+        return [math.prod(shape) for shape in self.shapes]
+
+    def flatten(self, parts) -> torch.Tensor:
+        return torch.cat([part.reshape(-1) for part in parts])
+
+    def split(self, flat: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        lead = flat.shape[:-1]
+        return tuple(piece.reshape(*lead, *shape)
+                     for piece, shape in zip(flat.split(self.sizes, dim=-1), self.shapes,
+                                             strict=True))
+
+    def func(self, func):
+        def flat_func(t, y):
+            dy = func(t, self.split(y))
+            if not isinstance(dy, (tuple, list)) or len(dy) != len(self.shapes):
+                raise TypeError(
+                    f"with a tuple state of {len(self.shapes)} tensors, func(t, y) must return a "
+                    f"tuple of {len(self.shapes)} tensors (dy/dt of each), got "
+                    f"{type(dy).__name__}"
+                )
+            for i, (part, shape) in enumerate(zip(dy, self.shapes, strict=True)):
+                if not _is_torch(part) or tuple(part.shape) != tuple(shape):
+                    got = tuple(part.shape) if _is_torch(part) else type(part).__name__
+                    raise ValueError(f"func(t, y)[{i}] is {got} but y0[{i}] has shape "
+                                     f"{tuple(shape)}: each part of dy/dt needs its part's shape")
+            return self.flatten(dy)
+
+        return flat_func
+
+    def error_ratio(self, y, y_new, y_err, rtol, atol) -> float:
+        parts = zip(self.split(y), self.split(y_new), self.split(y_err), strict=True)
+        return max((_error_ratio(a, b, e, rtol, atol) for a, b, e in parts), default=0.0)
+
+
+def _tuple_state(y0):
+    """``_TupleState`` when y0 is a tuple (or list) of tensors, else None."""
+    if not isinstance(y0, (tuple, list)) or not any(_is_torch(part) for part in y0):
+        return None
+    if not all(_is_torch(part) for part in y0):
+        kinds = ", ".join(type(part).__name__ for part in y0)
+        raise TypeError(f"a tuple state must hold torch tensors only, got ({kinds}); "
+                        "or concatenate the parts into one tensor yourself")
+    dtypes = {part.dtype for part in y0}
+    if len(dtypes) > 1 or not all(part.is_floating_point() for part in y0):
+        raise TypeError(f"the tensors of a tuple state must share one floating-point dtype, got "
+                        f"{sorted(str(d) for d in dtypes)}; e.g. convert each with .double()")
+    return _TupleState(tuple(part.shape for part in y0))
+
+
 def _validate(func, y0, t, max_steps):
+    """Check func, y0, t and max_steps; returns ``(y0, times as floats, t as a tensor or None)``.
+
+    The tensor is returned when ``t`` requires grad (the solve then builds its times from it).
+    """
     if not callable(func):
         raise TypeError(f"func must be callable as func(t, y), got {type(func).__name__}")
 
+    t_tensor = None
     if _is_torch(y0):
         if not y0.is_floating_point():
             raise TypeError(
                 f"y0 has dtype {y0.dtype}; pass a floating-point tensor, e.g. y0.float() or "
                 "y0.double()"
             )
+        if _is_torch(t) and t.requires_grad:
+            t_tensor = t.to(dtype=y0.dtype, device=y0.device)
         t = torch.as_tensor(t, dtype=y0.dtype, device=y0.device)
     elif isinstance(y0, (np.ndarray, list, tuple, float, int)):
         y0 = np.asarray(y0)
@@ -251,12 +373,13 @@ def _validate(func, y0, t, max_steps):
         t = np.asarray(t, dtype=y0.dtype)
     else:
         raise TypeError(
-            f"y0 must be a NumPy array or a torch tensor, got {type(y0).__name__}"
+            f"y0 must be a NumPy array or a torch tensor (or a tuple of tensors), got "
+            f"{type(y0).__name__}"
         )
 
     if t.ndim != 1 or t.shape[0] < 1:
         raise ValueError(f"t must be a 1-D sequence of output times, got shape {tuple(t.shape)}")
-    t_list = [float(x) for x in t]
+    t_list = [float(x) for x in (t.detach() if _is_torch(t) else t)]
     if not all(math.isfinite(x) for x in t_list):
         raise ValueError(f"t must be finite, got {t_list}")
     dts = [b - a for a, b in zip(t_list[:-1], t_list[1:], strict=True)]
@@ -268,9 +391,9 @@ def _validate(func, y0, t, max_steps):
         )
     if not _all_finite(y0):
         raise ValueError("y0 contains inf or NaN; the initial state must be finite")
-    if not (isinstance(max_steps, int) and max_steps > 0):
+    if not (isinstance(max_steps, int) and not isinstance(max_steps, bool) and max_steps > 0):
         raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
-    return y0, t_list
+    return y0, t_list, t_tensor
 
 
 def _is_number(value) -> bool:
@@ -292,7 +415,7 @@ def check_solver_options(
 
     Raises ``ValueError`` for an unknown method or a bad value (the message names the value and
     what would be valid). Options that do not apply to ``method`` (``rtol``, ``atol`` and
-    ``first_step`` for a fixed-step method, ``step_size`` for ``dopri5``) are not errors: a
+    ``first_step`` for a fixed-step method, ``step_size`` for an adaptive one) are not errors: a
     ``UserWarning`` names them, as scipy's ``solve_ivp`` does for extraneous options, and they
     are dropped. ``None`` means "not given".
 
@@ -301,6 +424,8 @@ def check_solver_options(
         for an adaptive method (``DEFAULT_RTOL``/``DEFAULT_ATOL`` when not given), ``{"step_size"}``
         for a fixed-step one.
     """
+    if method in OUT_OF_SCOPE:
+        raise _out_of_scope(caller, method, f"method={method!r}")
     if method not in TABLEAUS:
         raise ValueError(
             f"{caller}: unknown method {method!r}; valid methods are {', '.join(METHODS)}"
@@ -322,7 +447,7 @@ def check_solver_options(
         warnings.warn(
             f"{caller}: {', '.join(ignored)} ha{'ve' if len(ignored) > 1 else 's'} no effect with "
             f"method={method!r} ({kind}); "
-            + ("tolerances and first_step apply to dopri5 only" if not adaptive
+            + ("tolerances and first_step apply to the adaptive methods only" if not adaptive
                else "step_size applies to fixed-step methods only"),
             UserWarning,
             stacklevel=stacklevel,
@@ -337,12 +462,91 @@ def check_solver_options(
             "first_step": None if first_step is None else float(first_step)}
 
 
+
+
+def resolve_solver_call(
+    func,
+    *,
+    method: str | None,
+    rtol=None,
+    atol=None,
+    options: dict | None = None,
+    event_fn=None,
+    step_size: float | None = None,
+    first_step: float | None = None,
+    max_steps: int | None = None,
+    unexpected: dict | None = None,
+    caller: str = "odeint",
+    stacklevel: int = 4,
+) -> dict:
+    """Turn one torchdiffeq-style call into the options ``odeint`` runs with; the one place that
+    reads ``method``, ``options`` and the course's top-level conveniences.
+
+    * ``method=None`` means ``"dopri5"``; Adams, implicit and SciPy methods are out of scope.
+    * ``options`` (torchdiffeq's dict) may carry ``step_size``, ``first_step``,
+      ``max_num_steps`` and ``interp`` (``"linear"``, torchdiffeq's default there, or
+      ``"cubic"``); the top-level ``step_size=``, ``first_step=``, ``max_steps=`` say the same
+      and interpolate cubically. The same option given both ways is an error.
+    * ``event_fn``, the options torchdiffeq has and the course does not (``norm``, ``jump_t``,
+      ``perturb``, ``grid_constructor``, ``min_step``, ``max_step``, ...), and callbacks on
+      ``func`` raise :class:`OutOfScopeError`; any other unknown name a ``TypeError``.
+    * The values go through :func:`check_solver_options`.
+
+    Returns:
+        ``{"method", "max_steps", "interp", ...}`` plus what :func:`check_solver_options` returns.
+    """
+    for name in (unexpected or {}):
+        if name in OUT_OF_SCOPE:
+            raise _out_of_scope(caller, name, f"the keyword {name}=")
+        raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}")
+    if event_fn is not None:
+        raise _out_of_scope(caller, "event_fn", "event_fn=")
+    for name in _CALLBACKS:
+        if getattr(func, name, None) is not None:
+            raise _out_of_scope(caller, name, f"func.{name}")
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"{caller}: options must be a dict (or None), got {type(options).__name__}")
+    options = dict(options or {})
+    for name in options:
+        if name in OUT_OF_SCOPE:
+            raise _out_of_scope(caller, name, f"options[{name!r}]")
+        if name not in OPTIONS:
+            raise ValueError(f"{caller}: unknown option {name!r}; options may hold "
+                             f"{', '.join(OPTIONS)}")
+    for key, value, top in (("step_size", step_size, "step_size"),
+                            ("first_step", first_step, "first_step"),
+                            ("max_num_steps", max_steps, "max_steps")):
+        if key in options and value is not None:
+            raise ValueError(f"{caller}: {key} given twice, as {top}= and in options; give it once")
+    interp = options.pop("interp", "linear" if "step_size" in options else "cubic")
+    if interp not in ("linear", "cubic"):
+        raise ValueError(f"{caller}: options['interp'] must be 'linear' or 'cubic', got {interp!r}")
+    step_size = options.pop("step_size", step_size)
+    first_step = options.pop("first_step", first_step)
+    max_steps = options.pop("max_num_steps", max_steps)
+    method = DEFAULT_METHOD if method is None else method
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if _is_torch(value) and value.numel() == 1:
+            value = float(value)
+        if value is not None and not _is_number(value):
+            raise TypeError(f"{caller}: {name} must be one number (per-component tolerances are "
+                            f"outside the course's scope), got {type(value).__name__}")
+    rtol = float(rtol) if _is_torch(rtol) else rtol
+    atol = float(atol) if _is_torch(atol) else atol
+    checked = check_solver_options(method, rtol=rtol, atol=atol, step_size=step_size,
+                                   first_step=first_step, caller=caller, stacklevel=stacklevel)
+    return {"method": method, "max_steps": DEFAULT_MAX_STEPS if max_steps is None else max_steps,
+            "interp": interp, **checked}
+
+
 def _checked_func(func, y0, stats: SolveStats):
     """Wrap ``func``: pass t in y's kind, count calls, check the returned shape once."""
     if _is_torch(y0):
         dtype, device = y0.dtype, y0.device
 
         def as_time(t):
+            if _is_torch(t):  # a time that carries gradients back to the caller's t
+                return t.to(dtype)
             return torch.full((), t, dtype=dtype, device=device)
     else:
 
@@ -373,79 +577,141 @@ def odeint(
     y0,
     t,
     *,
-    method: str = "dopri5",
     rtol: float | None = None,
     atol: float | None = None,
+    method: str | None = None,
+    options: dict | None = None,
+    event_fn=None,
     step_size: float | None = None,
     first_step: float | None = None,
-    max_steps: int = 100_000,
+    max_steps: int | None = None,
     return_stats: bool = False,
+    **unexpected,
 ):
     """Solve ``dy/dt = func(t, y)``, ``y(t[0]) = y0`` and return y at every time in ``t``.
+
+    The call is torchdiffeq's ``odeint(func, y0, t, *, rtol, atol, method, options, event_fn)``;
+    ``step_size``, ``first_step``, ``max_steps`` and ``return_stats`` are the course's own.
 
     Args:
         func: the dynamics, called as ``func(t, y)`` with ``y`` of the shape of ``y0`` and
             returning ``dy/dt`` of the same shape. For torch, ``t`` is a 0-d tensor of y0's dtype;
-            for NumPy, a Python float. A ``torch.nn.Module`` works as it is.
-        y0: initial state, NumPy array or torch tensor of any shape (e.g. ``(batch, dim)``),
-            float32 or float64. Lists and Python numbers become float64 arrays.
+            for NumPy, a Python float. A ``torch.nn.Module`` works as it is. Callbacks
+            (``func.callback_step`` ...) are out of scope: an error.
+        y0: initial state: a NumPy array or torch tensor of any shape (e.g. ``(batch, dim)``),
+            float32 or float64 (lists and Python numbers become float64 arrays); or a tuple of
+            tensors of one dtype, any shapes, solved as one (``func`` then takes and returns such
+            tuples, and the result is a tuple of ``(len(t), *part.shape)`` tensors).
         t: output times, 1-D, strictly increasing or strictly decreasing (solve backwards).
-            ``t[0]`` is the time of ``y0``.
-        method: ``"euler"``, ``"midpoint"``, ``"rk4"`` (fixed step) or ``"dopri5"`` (adaptive).
-        rtol, atol: tolerances of the adaptive method: a step is accepted when
-            ``rms(err / (atol + rtol * max(|y_old|, |y_new|))) <= 1``; default 1e-6 and 1e-8.
-            A fixed-step method ignores them, with a warning.
+            ``t[0]`` is the time of ``y0``. If ``t`` is a tensor that requires grad, the solve's
+            times are built from it and autograd differentiates the result with respect to
+            ``t`` too (the steps themselves are chosen as without gradients).
+        rtol, atol: tolerances of the adaptive methods: a step is accepted when
+            ``rms(err / (atol + rtol * max(|y_old|, |y_new|))) <= 1``; default
+            ``DEFAULT_RTOL`` and ``DEFAULT_ATOL`` (1e-6 and 1e-8). A fixed-step method ignores
+            them, with a warning.
+        method: ``None`` (``"dopri5"``) or a name of :data:`METHODS`: fixed step ``"euler"``,
+            ``"midpoint"``, ``"rk4"`` (the classical one), ``"heun2"``, ``"heun3"``; adaptive
+            ``"dopri5"``, ``"adaptive_heun"``, ``"fehlberg2"``, ``"bosh3"``, ``"tsit5"``,
+            ``"dopri8"``. Adams, implicit and SciPy methods are out of scope: an error.
+        options: torchdiffeq's options: ``step_size``, ``first_step``, ``max_num_steps`` (the
+            same as the keywords below) and ``interp``, how a fixed-step method fills output
+            times inside a step: ``"linear"`` (torchdiffeq's default when ``step_size`` is in
+            ``options``) or ``"cubic"`` (Hermite, the course's default). Anything else raises.
+        event_fn: out of scope; anything but ``None`` raises :class:`OutOfScopeError`.
         step_size: fixed-step methods: steps of exactly this size from ``t[0]``, the last one
             shortened to end on ``t[-1]``, whatever the output times; an output time inside a
             step is interpolated (cubic Hermite). Default ``None``: the steps are the intervals
-            of ``t``, one step each (torchdiffeq's behaviour). ``dopri5`` ignores it, with a
-            warning.
-        first_step: ``dopri5``: the size (> 0) of the first step to try, the direction comes
-            from ``t``; default: chosen from the dynamics at y0 (Hairer, Nørsett & Wanner II.4),
-            which costs one extra function evaluation.
-        max_steps: give up with :class:`MaxStepsExceededError` after this many steps.
+            of ``t``, one step each (torchdiffeq's behaviour). Adaptive methods ignore it, with
+            a warning.
+        first_step: adaptive methods: the size (> 0) of the first step to try, the direction
+            comes from ``t``; default: chosen from the dynamics at y0 (Hairer, Nørsett & Wanner
+            II.4), which costs one extra function evaluation.
+        max_steps: give up with :class:`MaxStepsExceededError` after this many steps (accepted
+            and rejected, over the whole solve); default 100 000.
         return_stats: also return a :class:`SolveStats`.
 
     Returns:
         ``ys`` of shape ``(len(t), *y0.shape)``, with ``ys[0] == y0`` (same kind and dtype as
-        ``y0``); or ``(ys, stats)`` with ``return_stats=True``.
+        ``y0``), or a tuple of such tensors for a tuple state; or ``(ys, stats)`` with
+        ``return_stats=True``.
 
     Raises:
         TypeError, ValueError: bad input; the message names the value and what would be valid.
+        OutOfScopeError: a torchdiffeq feature the course does not implement (named).
         StepSizeUnderflowError, MaxStepsExceededError, NonFiniteStateError: the solve could not
             finish; the message says at which t and what to try.
     """
-    options = check_solver_options(method, rtol=rtol, atol=atol, step_size=step_size,
-                                   first_step=first_step)
-    y0, ts = _validate(func, y0, t, max_steps)
-    tableau = TABLEAUS[method]
-    stats = SolveStats(method=method, record_steps=return_stats)
+    settings = resolve_solver_call(func, method=method, rtol=rtol, atol=atol, options=options,
+                                   event_fn=event_fn, step_size=step_size, first_step=first_step,
+                                   max_steps=max_steps, unexpected=unexpected)
+    tuple_state = _tuple_state(y0)
+    if tuple_state is not None:
+        y0, func = tuple_state.flatten(y0), tuple_state.func(func)
+    y0, ts, t_grad = _validate(func, y0, t, settings["max_steps"])
+    tableau = TABLEAUS[settings["method"]]
+    stats = SolveStats(method=settings["method"], record_steps=return_stats)
     f, f_first = _checked_func(func, y0, stats)
+    clock = _Clock(ts, t_grad)
     if tableau.adaptive:
-        ys = _solve_adaptive(f, f_first, y0, ts, tableau, options["rtol"], options["atol"],
-                             options["first_step"], max_steps, stats)
+        error_ratio = _error_ratio if tuple_state is None else tuple_state.error_ratio
+        ys = _solve_adaptive(f, f_first, y0, clock, tableau, settings["rtol"], settings["atol"],
+                             settings["first_step"], settings["max_steps"], stats, error_ratio)
     else:
-        ys = _solve_fixed(f, f_first, y0, ts, tableau, options["step_size"], max_steps, stats)
+        ys = _solve_fixed(f, f_first, y0, clock, tableau, settings["step_size"],
+                          settings["max_steps"], stats, settings["interp"])
     out = _stack(ys)
+    if tuple_state is not None:
+        out = tuple_state.split(out)
     return (out, stats) if return_stats else out
 
 
-def _fixed_steps(ts, step_size) -> tuple[int, Iterator[tuple[float, float]]]:
-    """The fixed steps as ``(number of steps, iterator of (t_start, t_end))``.
+class _Clock:
+    """The solve's times: Python floats for step-size control, and, when gradients flow to the
+    output times ``t``, the same times as tensors built from ``t`` (so that autograd sees how
+    every step, stage time and interpolation point moves with each ``t[i]``).
+
+    A time that is the output time ``t[i]`` itself is ``t[i]``; any other time ``x`` (inside the
+    steps) is ``t[0] + (x - t[0])``: moving ``t[0]`` shifts the whole step grid, as in
+    torchdiffeq. Without gradients, every method returns the float unchanged.
+    """
+
+    def __init__(self, ts: list[float], t_tensor):
+        self.ts, self.t_tensor = ts, t_tensor
+
+    @property
+    def differentiable(self) -> bool:
+        return self.t_tensor is not None
+
+    def at(self, x: float, index: int | None = None):
+        """Time ``x`` (the output time ``t[index]`` if ``index`` is given)."""
+        if self.t_tensor is None:
+            return x
+        if index is not None:
+            return self.t_tensor[index]
+        return self.t_tensor[0] + (x - self.ts[0])
+
+
+def _fixed_steps(ts, step_size) -> tuple[int, Iterator[tuple[float, float, int | None]]]:
+    """The fixed steps as ``(number of steps, iterator of (t_start, t_end, index))``.
 
     With ``step_size=None`` the steps are the intervals of ``ts``; otherwise steps of exactly
-    ``step_size`` from ts[0], the last one shortened to end on ts[-1]. The times are made one at
-    a time (no list of all steps), so memory does not grow with the number of steps.
+    ``step_size`` from ts[0], the last one shortened to end on ts[-1]. ``index`` is the position
+    in ``ts`` of ``t_end`` when the step is built to end there (else None). The times are made one
+    at a time (no list of all steps), so memory does not grow with the number of steps.
     """
     if step_size is None or len(ts) == 1:
-        return len(ts) - 1, zip(ts[:-1], ts[1:], strict=True)
+        return len(ts) - 1, ((a, b, i + 1) for i, (a, b) in enumerate(zip(ts[:-1], ts[1:],
+                                                                                 strict=True)))
     span = ts[-1] - ts[0]
     n = max(1, math.ceil(abs(span) / step_size - 1e-9))
     h = step_size if span > 0 else -step_size
 
     def steps():
         for i in range(n):
-            yield ts[0] + i * h, (ts[-1] if i == n - 1 else ts[0] + (i + 1) * h)
+            last = i == n - 1
+            yield ts[0] + i * h, (ts[-1] if last else ts[0] + (i + 1) * h), (len(ts) - 1 if last
+                                                                            else None)
 
     return n, steps()
 
@@ -464,9 +730,12 @@ def _hermite(y0, y1, f0, f1, h, theta):
     )
 
 
-def _solve_fixed(f, f_first, y0, ts, tableau, step_size, max_steps, stats):
+def _solve_fixed(f, f_first, y0, clock, tableau, step_size, max_steps, stats, interp="cubic"):
     """Steps of ``step_size`` (the last one shortened to end on ``ts[-1]``), independent of the
-    output times; an output time inside a step is interpolated (:func:`_hermite`)."""
+    output times; an output time inside a step is interpolated: cubic Hermite
+    (:func:`_hermite`), or linear (``interp="linear"``, torchdiffeq's default for ``step_size``
+    given in ``options``)."""
+    ts = clock.ts
     n_steps, steps = _fixed_steps(ts, step_size)
     if n_steps > max_steps:
         raise MaxStepsExceededError(
@@ -475,31 +744,42 @@ def _solve_fixed(f, f_first, y0, ts, tableau, step_size, max_steps, stats):
         )
     direction = 1.0 if ts[-1] > ts[0] else -1.0
     ys = [y0]
-    y, k0, next_out = y0, (f_first(ts[0], y0) if len(ts) > 1 else None), 1
-    for step, (t_now, t_next) in enumerate(steps):
-        h = t_next - t_now
-        y_new, _, _ = rk_step(f, t_now, y, h, tableau, k0=k0)
+    y, k0, next_out = y0, (f_first(clock.at(ts[0], 0), y0) if len(ts) > 1 else None), 1
+    start = clock.at(ts[0], 0)
+    for step, (t_now, t_next, end_index) in enumerate(steps):
+        end = clock.at(t_next, end_index)
+        h = end - start  # a float, or a tensor carrying the gradient to t
+        y_new, _, _ = rk_step(f, start, y, h, tableau, k0=k0)
         if not _all_finite(y_new):
             raise NonFiniteStateError(
-                f"the state became inf/NaN at t={t_next:.6g} (step of {h:.3g} from "
+                f"the state became inf/NaN at t={t_next:.6g} (step of {t_next - t_now:.3g} from "
                 f"t={t_now:.6g}); the dynamics blow up or the step is too large for them: "
                 "try a smaller step_size or an adaptive method"
             )
-        stats.accepted(t_now, h)
+        stats.accepted(t_now, t_next - t_now)
         last_step = step == n_steps - 1
         end_inside = next_out
         while end_inside < len(ts) and (ts[end_inside] - t_next) * direction < 0:
             end_inside += 1
-        inside = ts[next_out:end_inside]
+        inside = range(next_out, end_inside)
+        # An output time on the step's end that the step was not built from (a grid point that
+        # happens to equal t[j]): with gradients to t, interpolate there too, so t[j] gets its own.
+        on_end = end_inside < len(ts) and (ts[end_inside] - t_next) * direction <= 0
+        end_by_value = on_end and end_index != end_inside and clock.differentiable
         # dy/dt at the step's end: the next step's first stage, and the interpolant's end slope.
-        k1 = f(t_next, y_new) if (inside or not last_step) else None
-        for t_out in inside:
-            ys.append(_hermite(y, y_new, k0, k1, h, (t_out - t_now) / h))
-        next_out += len(inside)
-        if next_out < len(ts) and (ts[next_out] - t_next) * direction <= 0:
+        needs_k1 = not last_step or ((inside or end_by_value) and interp == "cubic")
+        k1 = f(end, y_new) if needs_k1 else None
+        for j in [*inside, *([end_inside] if end_by_value else [])]:
+            theta = (clock.at(ts[j], j) - start) / h
+            if interp == "cubic":
+                ys.append(_hermite(y, y_new, k0, k1, h, theta))
+            else:
+                ys.append(y + theta * (y_new - y))
+        next_out = end_inside + int(end_by_value)
+        if on_end and not end_by_value:
             ys.append(y_new)  # an output time on the grid point itself
             next_out += 1
-        y, k0 = y_new, k1
+        y, k0, start = y_new, k1, end
     return ys
 
 
@@ -520,18 +800,20 @@ def _initial_step(f, t0, y0, f0, direction, order, rtol, atol, t_span):
 
 
 def _dense_eval(tableau, y, ks, h, theta):
-    """y(t + theta h) from the stages of an accepted step (4th-order continuous extension)."""
+    """y(t + theta h) from the stages of an accepted step (the tableau's dense output)."""
     weights = [sum(p * theta ** (j + 1) for j, p in enumerate(row)) for row in tableau.dense]
     return _axpy(y, h, weights, ks)
 
 
-def _solve_adaptive(f, f_first, y0, ts, tableau, rtol, atol, first_step, max_steps, stats):
+def _solve_adaptive(f, f_first, y0, clock, tableau, rtol, atol, first_step, max_steps, stats,
+                    error_ratio_of=_error_ratio):
+    ts = clock.ts
     ys = [y0]
     if len(ts) == 1:
         return ys
     t0, t_final = ts[0], ts[-1]
     direction = 1.0 if t_final > t0 else -1.0
-    k0 = f_first(t0, y0)
+    k0 = f_first(clock.at(t0, 0), y0)
     if first_step is None:
         h_abs = _initial_step(
             f, t0, y0, k0, direction, tableau.error_order, rtol, atol, t_final - t0
@@ -539,6 +821,7 @@ def _solve_adaptive(f, f_first, y0, ts, tableau, rtol, atol, first_step, max_ste
     else:
         h_abs = float(first_step)
     t, y = t0, y0
+    start = clock.at(t0, 0)
     next_out = 1
     last_rejection_non_finite = False
     while next_out < len(ts):
@@ -561,26 +844,31 @@ def _solve_adaptive(f, f_first, y0, ts, tableau, rtol, atol, first_step, max_ste
             )
         reaches_end = h_abs >= abs(t_final - t)
         h = t_final - t if reaches_end else direction * h_abs
-        y_new, y_err, ks = rk_step(f, t, y, h, tableau, k0=k0)
-        error_ratio = _error_ratio(y, y_new, y_err, rtol, atol)
+        t_new = t_final if reaches_end else t + h  # land on t_final exactly
+        end = clock.at(t_new, len(ts) - 1 if reaches_end else None)
+        h_step = end - start if clock.differentiable else h
+        y_new, y_err, ks = rk_step(f, start, y, h_step, tableau, k0=k0)
+        error_ratio = error_ratio_of(y, y_new, y_err, rtol, atol)
         factor = next_step_factor(error_ratio, tableau.error_order)
         if not (error_ratio <= 1.0):  # also rejects NaN
             last_rejection_non_finite = not math.isfinite(error_ratio)
             stats.rejected(t)
             h_abs = abs(h) * min(1.0, factor)
+            k0 = ks[0]  # the retry starts from the same (t, y)
             continue
         last_rejection_non_finite = False
-        t_new = t_final if reaches_end else t + h  # land on t_final exactly
-        # Output times inside (t, t_new]: interpolate with the step's own stages.
+        # Output times inside (t, t_new]: interpolate with the step's own stages. With gradients
+        # to t, only the final time is the step's own end; every other output is interpolated.
         while next_out < len(ts) and (ts[next_out] - t_new) * direction <= 0:
             t_out = ts[next_out]
-            if t_out == t_new:
+            if t_out == t_new and (next_out == len(ts) - 1 or not clock.differentiable):
                 ys.append(y_new)
             else:
-                ys.append(_dense_eval(tableau, y, ks, h, (t_out - t) / h))
+                theta = (clock.at(t_out, next_out) - start) / h_step
+                ys.append(_dense_eval(tableau, y, ks, h_step, theta))
             next_out += 1
         stats.accepted(t, h)
         k0 = ks[-1] if tableau.fsal else None
-        t, y = t_new, y_new
+        t, y, start = t_new, y_new, end
         h_abs = abs(h) * factor
     return ys
