@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from utils.claims import claim, magnitude
 from utils.exercises import lesson10 as ex
 from utils.hamiltonian import (
     MODELS,
@@ -134,10 +135,13 @@ states = torch.tensor(np.stack([qg, pg], -1), dtype=torch.float64)  # (13, 15, 2
 field_autograd = hamiltonian_field(pendulum.energy, states).detach()
 field_by_hand = pendulum(0.0, states)
 (grad_H,) = torch.autograd.grad(pendulum.energy(states.requires_grad_(True)).sum(), states)
-print("largest difference from the pendulum's equations:",
-      f"{(field_autograd - field_by_hand).abs().max().item():.1e}")
-print("largest |dH/dt| = |grad H . field| along the field:",
-      f"{(grad_H * field_autograd).sum(-1).abs().max().item():.1e}")
+difference = (field_autograd - field_by_hand).abs().max().item()
+rate = (grad_H * field_autograd).sum(-1).abs().max().item()
+print("largest difference from the pendulum's equations:", magnitude(difference, floor=1e-10))
+print("largest |dH/dt| = |grad H . field| along the field:", magnitude(rate, floor=1e-10))
+claim(difference < 1e-10 and rate < 1e-10,
+      "the symplectic gradient of the pendulum's energy is its field, and it keeps H (float64)",
+      detail=f"difference {difference:.1e}, |dH/dt| {rate:.1e}")
 
 # %% [markdown]
 # ## 2. The data: 25 noisy swings of 3 seconds
@@ -185,16 +189,24 @@ for name, model_class in MODELS.items():
 # times, rolls the model out from each window's first (noisy) sample with
 # `odeint(model, y0, t, method="rk4")`, and takes an Adam step on the mean squared error against
 # the noisy samples; 200 steps, learning rate $2\times10^{-2}$ decaying along a cosine, float32.
+#
+# That is not how Greydanus et al. trained their HNN: they regressed the network's field on
+# measured time derivatives, $\|(\partial_p H_\theta, -\partial_q H_\theta) - (\dot q, \dot p)\|^2$,
+# where the derivatives came from the simulator or from finite differences. Here the data are
+# noisy samples with no derivatives, and a finite difference of two samples 0.1 s apart would
+# turn their noise of 0.05 into an error of about $\sqrt 2 \cdot 0.05 / 0.1 \approx 0.7$ in
+# every derivative. Rolling out over short windows compares states instead, where the noise
+# stays 0.05, and it lets the three models share one recipe, so that they differ only in their
+# structure.
 # For the two Hamiltonian models every RK4 stage calls `torch.autograd.grad` with
 # `create_graph=True`, and `loss.backward()` differentiates through those gradients (a second
 # derivative), so a step costs more than the Neural ODE's (timed below).
 #
-# **Scale.** Three models × three seeds must train inside the lesson's one-minute budget, so each
-# run gets 200 steps; a prototype with 1,000 steps per run took 2–9 s each. The loss reaches its
-# noise floor by then: even the true dynamics, started from a noisy sample, would miss each of the
-# 5 later noisy targets by the start's noise (carried along) plus the target's own, about
-# $2 \times 0.05^2$ per number, and the window's first sample is matched exactly: about
-# $\tfrac56 \times 2 \times 0.05^2 \approx 0.004$. The cell after training measures it: the
+# **Scale.** Three models × three seeds train here, so each run gets a short 200 steps. The loss
+# reaches its noise floor by then: even the true dynamics, started from a noisy sample, would
+# miss each of the 5 later noisy targets by the start's noise (carried along) plus the target's
+# own, about $2 \times 0.05^2$ per number, and the window's first sample is matched exactly:
+# about $\tfrac56 \times 2 \times 0.05^2 \approx 0.004$. The cells after training measure it: the
 # true pendulum, scored by the same loss on the same kind of windows. The long-horizon numbers
 # below are those of this short training, not of a converged one.
 
@@ -214,20 +226,22 @@ def train_seeds(name):
         trained[name, seed] = model.double()  # evaluate in float64 from here on
 
 
-# %% tags=["nbval-ignore-output"]
-train_seeds("Neural ODE")
+# %% tags=["nbval-ignore-output", "progress"]
+for name in MODELS:
+    train_seeds(name)
 
-# %% tags=["nbval-ignore-output"]
-train_seeds("HNN")
-
-# %% tags=["nbval-ignore-output"]
-train_seeds("separable HNN")
+# %% tags=["nbval-ignore-output", "machine-digits"]
+print("window loss, mean of the last 25 steps (3 seeds):")
+finals = {name: [np.mean(histories[name, s].losses[-25:]) for s in SEEDS] for name in MODELS}
+for name in MODELS:
+    print(f"  {name:14s} " + "  ".join(f"{x:.2g}" for x in finals[name]))
+ms_per_step = {name: 1000 * np.mean([histories[name, s].seconds for s in SEEDS]) / N_STEPS
+               for name in MODELS}
+for name in MODELS:
+    print(f"{name:14s} {ms_per_step[name] * N_STEPS / 1000:.1f} s per run, "
+          f"{ms_per_step[name]:.1f} ms per step (this machine, now)")
 
 # %%
-print("window loss, mean of the last 25 steps (3 seeds):")
-for name in MODELS:
-    finals = [np.mean(histories[name, s].losses[-25:]) for s in SEEDS]
-    print(f"  {name:14s} " + "  ".join(f"{x:.2g}" for x in finals))
 generator = torch.Generator().manual_seed(0)
 floor = []
 for _ in range(20):  # the true pendulum, rolled out like the models: the best any model can do
@@ -235,12 +249,12 @@ for _ in range(20):  # the true pendulum, rolled out like the models: the best a
                                     batch_size=128, generator=generator)
     floor.append((odeint(pendulum, y0_w, t_w, method="rk4") - y_w).pow(2).mean().item())
 print(f"the true pendulum on such windows (the noise floor): {np.mean(floor):.2g}")
-
-# %% tags=["nbval-ignore-output"]
-for name in MODELS:
-    seconds = [histories[name, s].seconds for s in SEEDS]
-    print(f"{name:14s} {np.mean(seconds):.1f} s per run, "
-          f"{1000 * np.mean(seconds) / N_STEPS:.1f} ms per step (this machine, now)")
+claim(np.abs(np.array(list(finals.values())) / np.mean(floor) - 1) < 0.25,
+      "every model's window loss ends within 25 % of the noise floor, at every seed",
+      detail=f"losses {finals}, floor {np.mean(floor):.4f}")
+claim(min(ms_per_step["HNN"], ms_per_step["separable HNN"]) > 1.2 * ms_per_step["Neural ODE"],
+      "a step of either Hamiltonian model costs more than a Neural ODE step",
+      detail=f"ms per step {ms_per_step}")
 
 # %% [markdown]
 # ## 4. Twenty times the training span
@@ -256,7 +270,7 @@ for name in MODELS:
 # Each figure is the mean over the eight starts; the table gives the mean over the three seeds
 # and, in brackets, the range (smallest, largest).
 
-# %%
+# %% tags=["nbval-ignore-output", "machine-digits"]
 T_TEST = np.arange(601) * 0.1  # 60 s
 y0_test = pendulum.sample_states(8, np.random.default_rng(1))
 truth = pendulum.solve(y0_test, T_TEST)  # (601, 8, 2)
@@ -273,6 +287,10 @@ for (name, seed), model in trained.items():
         "MSE 0-3 s": sq_error[in_span].mean(),
         "MSE 0-60 s": sq_error.mean(),
         "true-energy error": true_energy_error.max(0).mean(),
+        # for the claims below: the error's growth, and where each start's energy ends up
+        "energy error, 0-30 s": true_energy_error[T_TEST <= 30].max(0).mean(),
+        "energy error, 30-60 s": true_energy_error[T_TEST > 30].max(0).mean(),
+        "energy change at 60 s": (pendulum.energy(pred[-1]) - energy0) / energy0,  # (8,)
     }
 
 
@@ -293,17 +311,40 @@ for name in MODELS:
         for mean, lo, hi in (summary(m)[name] for m in METRICS)
     )
     print(f"{name:14s}{row}")
-
-# %% [markdown]
-# Which orderings survive the spread? A model beats another *across seeds* only if its worst
-# seed is better than the other's best seed:
-
-# %%
+print()
+print("Orderings that survive the spread (the worst seed of one beats the best of the other):")
 names = list(MODELS)
 for metric in METRICS:
     s = summary(metric)
     clear = [f"{a} < {b}" for a in names for b in names if a != b and s[a][2] < s[b][1]]
     print(f"{metric:18s} clear at every seed: {', '.join(clear) if clear else 'none'}")
+
+# %% [markdown]
+# Which orderings survive the spread? A model beats another *across seeds* only if its worst
+# seed is better than the other's best seed. The orderings printed above come from this run;
+# the ones the lesson relies on are checked here:
+
+# %%
+def per_seed(name, metric):
+    return np.array([metrics[name, seed][metric] for seed in SEEDS])
+
+
+hamiltonian_models = ("HNN", "separable HNN")
+claim(max(per_seed(n, "true-energy error").max() for n in hamiltonian_models) < 0.06,
+      "both Hamiltonian models keep the true energy within a few percent (6 %), at every seed",
+      detail=f"{[per_seed(n, 'true-energy error') for n in hamiltonian_models]}")
+claim(per_seed("Neural ODE", "true-energy error").min() > 0.1,
+      "the plain Neural ODE's true energy strays by tens of percent (over 10 %), at every seed",
+      detail=f"{per_seed('Neural ODE', 'true-energy error')}")
+claim(per_seed("separable HNN", "MSE 0-60 s").max()
+      < min(per_seed(n, "MSE 0-60 s").min() for n in ("Neural ODE", "HNN")),
+      "the separable HNN has the lowest trajectory error over 60 s, at every seed")
+claim(per_seed("Neural ODE", "energy error, 30-60 s") > 1.05 * per_seed("Neural ODE",
+                                                                         "energy error, 0-30 s"),
+      "the Neural ODE's energy error keeps growing: larger over 30-60 s than over 0-30 s")
+for name in hamiltonian_models:
+    claim(per_seed(name, "energy error, 30-60 s") < 1.1 * per_seed(name, "energy error, 0-30 s"),
+          f"the {name}'s energy error does not drift: no larger over 30-60 s than over 0-30 s")
 
 # %%
 start = int(np.argmax(energy0))  # the widest swing of the eight
@@ -327,10 +368,22 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The plain Neural ODE has no reason to keep the energy: its path spirals (here, with this
-# training, inwards — the pendulum slowly "stops") and its energy error grows steadily with time.
-# Both Hamiltonian models trace closed curves: their energy wobbles around a level near the true
-# one and does not drift. The grey band is the training span.
+# The plain Neural ODE has no reason to keep the energy: its path spirals and its energy error
+# keeps growing with time. Which way it spirals is not built in; it depends on the seed and on
+# the swing. For the widest swing (plotted) the path spirals inwards at every seed — the
+# pendulum slowly "stops". The smaller swings go either way: at some seeds they gain energy
+# instead, some by more than half of it over 60 s, and spiral outwards; at others they lose it
+# too. Both Hamiltonian models trace
+# closed curves: their energy wobbles around a level near the true one and does not drift. The
+# grey band is the training span.
+
+# %%
+change = np.array([metrics["Neural ODE", seed]["energy change at 60 s"] for seed in SEEDS])  # (3, 8)
+claim(change[:, start] < -0.05,
+      "the Neural ODE's widest swing loses energy (spirals inwards) at every seed",
+      detail=f"relative energy change at 60 s: {change[:, start]}")
+claim((change > 0.5).any(), "at some seed, some swings gain over half their energy instead",
+      detail=f"relative energy change at 60 s, seeds x starts: {change.round(2)}")
 #
 # ## 5. What a Hamiltonian prior does not buy
 #
@@ -339,9 +392,10 @@ plt.show()
 # line of $H_\theta$, which crosses the contour lines of $H$. A learned energy is defined only up
 # to a constant, so we measure it from its value at rest, $H_\theta(0, 0)$, as the true one is.
 
-# %%
+# %% tags=["nbval-ignore-output", "machine-digits"]
 print(f"{'':14s} {'learned-energy error':>22s} {'true-energy error':>20s}   (max over 60 s, "
       "mean of 8 starts; seeds 0, 1, 2)")
+energy_errors = {}  # name: (learned, true) per seed
 for name in ("HNN", "separable HNN"):
     learned, true_ = [], []
     for seed in SEEDS:
@@ -351,8 +405,24 @@ for name in ("HNN", "separable HNN"):
             h_rest = model.hamiltonian(torch.zeros(2, dtype=torch.float64)).item()
         learned.append(relative_energy_error(h_learned, rest=h_rest).max(0).mean())
         true_.append(metrics[name, seed]["true-energy error"])
+    energy_errors[name] = (np.array(learned), np.array(true_))
     print(f"{name:14s} {'  '.join(f'{x:.1e}' for x in learned):>22s} "
           f"{'  '.join(f'{x:.1e}' for x in true_):>20s}")
+
+# %%
+for name, (learned, true_) in energy_errors.items():
+    claim(learned < true_ / 10,
+          f"the {name} keeps its learned energy at least ten times better than the true one",
+          detail=f"learned {learned}, true {true_}")
+distance = {name: np.stack([np.linalg.norm(predictions[name, s] - truth, axis=-1).mean(1)
+                            for s in SEEDS]) for name in MODELS}  # (seeds, times), mean of 8 starts
+claim([distance[name][:, -1] > 5 * distance[name][:, T_TEST.searchsorted(3.0)] for name in MODELS],
+      "the trajectory error grows for every model and seed (over 5 times from 3 s to 60 s)")
+claim(distance["separable HNN"][:, -1].max()
+      < min(distance[name][:, -1].min() for name in ("Neural ODE", "HNN")),
+      "the separable HNN's error at 60 s is the smallest, at every seed")
+claim([distance[name][:, -1] > 0.1 for name in hamiltonian_models],
+      "the Hamiltonian models' trajectory error at 60 s reaches tenths, at every seed")
 
 # %%
 model = trained["separable HNN", 0]
@@ -371,7 +441,7 @@ ax.set(xlabel="q", ylabel="p",
 ax.legend(fontsize=8, loc="upper right")
 ax = axes[1]
 for i, name in enumerate(MODELS):
-    error = np.stack([np.linalg.norm(predictions[name, s] - truth, axis=-1).mean(1) for s in SEEDS])
+    error = distance[name]
     ax.semilogy(T_TEST[1:], error.mean(0)[1:], color=f"C{i}", label=name)
     ax.fill_between(T_TEST[1:], error.min(0)[1:], error.max(0)[1:], color=f"C{i}", alpha=0.2)
 ax.axvspan(0, 3, color="0.9", zorder=0)
@@ -408,8 +478,9 @@ plt.show()
 #
 # Each update is the exact flow of a Hamiltonian system, so each preserves phase-space area, and
 # so does the step: the method is *symplectic*. It does not keep $H$ exactly, but it keeps a nearby
-# "modified" energy exactly, so its energy error oscillates within a band of size $O(h^2)$ for
-# exponentially long times instead of drifting (Hairer, Lubich & Wanner, ch. IX). And it reads the
+# "modified" energy up to an error that is exponentially small in $1/h$, so its energy error
+# oscillates within a band of size $O(h^2)$ for exponentially long times instead of drifting
+# (Hairer, Lubich & Wanner, ch. IX). And it reads the
 # same backwards: a step with $-h$ undoes a step with $h$.
 #
 # **Explicit leapfrog needs the split.** For the general HNN's $H_\theta(q, p)$, $\dot q =
@@ -459,7 +530,10 @@ print(f"measured order (log-log slope): {np.polyfit(np.log(step_sizes), np.log(e
 q, p = y_start
 for h in [0.1] * 100 + [-0.1] * 100:
     q, p = leapfrog_step(pendulum.dV, pendulum.dT, q, p, h)
-print(f"100 steps forwards, 100 backwards: back at the start to {np.hypot(q - 1.5, p):.0e}")
+distance_back = np.hypot(q - 1.5, p)
+print(f"100 steps forwards, 100 backwards: back at the start to {magnitude(distance_back, floor=1e-10)}")
+claim(distance_back < 1e-10, "leapfrog with -h undoes leapfrog with h, up to rounding",
+      detail=f"distance {distance_back:.1e}")
 
 # %% [markdown]
 # `utils.symplectic` holds the same idea in the data-driven style of `utils.tableaus`: a method is
@@ -483,7 +557,7 @@ for method in SPLITTING_METHODS.values():
 # Cost per step is not equal: RK4 evaluates the field ($T'$ and $V'$) four times, leapfrog
 # evaluates $V'$ twice and $T'$ once (once, if consecutive half kicks are merged).
 
-# %%
+# %% tags=["nbval-ignore-output", "machine-digits"]
 separable = trained["separable HNN", 0]
 settings = {"h = 0.1, 60 s": (0.1, 60.0), "h = 0.3, 300 s": (0.3, 300.0)}
 learned_runs = {label: compare_integrators(separable, y0_test, step_size=h, t_end=t_end)
@@ -494,6 +568,27 @@ for label, run in learned_runs.items():
         err = run[method]
         print(f"  {label:15s} {method:9s} max over the run {err.max(0).mean():.1e}   "
               f"at the end {err[-1].mean():.1e}")
+
+# %%
+fine, coarse = learned_runs["h = 0.1, 60 s"], learned_runs["h = 0.3, 300 s"]
+claim(5 * fine["rk4"].max(0).mean() < fine["leapfrog"].max(0).mean(),
+      "at the training step RK4 keeps the learned energy far better (over 5 times) than leapfrog")
+claim(coarse["leapfrog"].max(0).mean() < coarse["rk4"].max(0).mean(),
+      "at the coarse step over 300 s, leapfrog's largest error is below RK4's")
+
+
+def tenths(run, method):
+    """Largest mean error over the first and over the last tenth of the run."""
+    curve, n = run[method].mean(1), len(run["t"]) // 10
+    return curve[:n].max(), curve[-n:].max()
+
+
+rk4_first, rk4_last = tenths(coarse, "rk4")
+leap_first, leap_last = tenths(coarse, "leapfrog")
+claim(rk4_last > 3 * rk4_first, "at the coarse step RK4's error grows with time",
+      detail=f"first tenth {rk4_first:.2e}, last tenth {rk4_last:.2e}")
+claim(leap_last < 1.5 * leap_first, "while leapfrog's stays in its band",
+      detail=f"first tenth {leap_first:.2e}, last tenth {leap_last:.2e}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4))
@@ -509,15 +604,15 @@ plt.show()
 # %% [markdown]
 # At the training step RK4 wins by a wide margin: its error per step is $O(h^5)$, and over 60 s
 # it has not had time to add up; leapfrog's $O(h^2)$ band is much wider from the first swing on.
-# At the coarse step the picture turns: RK4's error grows steadily with time (it is losing energy
-# every swing, and would keep doing so), while leapfrog's stays in its band, wider but bounded.
+# At the coarse step the picture turns: RK4's error grows steadily with time (it drifts a little
+# on every swing, and would keep doing so), while leapfrog's stays in its band, wider but bounded.
 # So "symplectic" is not "more accurate": it is *no drift*, which pays off over long horizons at
 # steps where a non-symplectic method's small per-step loss has time to accumulate.
 #
 # ## 8. Explore: step size, horizon and integrator
 #
 # The slider browses precomputed runs on the *true* pendulum (cheap to integrate, so the whole
-# grid fits the lesson's budget) from two starts, a medium swing ($q_0 = 1$) and a wide one
+# grid is computed in advance) from two starts, a medium swing ($q_0 = 1$) and a wide one
 # ($q_0 = 2$); the curve is the larger of the two energy errors at each time. Try $h = 0.1$
 # (RK4 better over the whole 600 s), then $h = 0.2$ (RK4's drift crosses leapfrog's band; move
 # the horizon to see when), then $h = 0.5$ (RK4 has lost almost all the energy: its pendulum
@@ -564,7 +659,7 @@ def show_energy_error(step_size, horizon, integrator):
     return energy_figure.png()
 
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "slider"]
 _ = widgets.interact(
     show_energy_error,
     step_size=widgets.SelectionSlider(options=SLIDER_STEPS, value=0.2, description="h",
