@@ -37,7 +37,7 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from .solvers import SolveStats, check_solver_options, odeint
+from .solvers import SolveStats, _tuple_state, odeint, resolve_solver_call
 from .tableaus import TABLEAUS
 
 __all__ = [
@@ -98,12 +98,16 @@ def augmented_dynamics(func: nn.Module, t, state: AdjointState, params) -> Adjoi
     Returns:
         ``AdjointState(dh/dt, da/dt, dg/dt) = (f, -a^T df/dh, -a^T df/dtheta)``. Both vector-
         Jacobian products come from one reverse-mode pass through ``func`` (never a full
-        Jacobian). A parameter ``f`` does not use gets a zero derivative.
+        Jacobian). A parameter ``f`` does not use gets a zero derivative, and so does ``h`` when
+        ``f`` depends on ``t`` alone.
     """
     with torch.enable_grad():
         h = state.h.detach().requires_grad_(True)
         f = func(t, h)
-        vjps = torch.autograd.grad(f, (h, *params), grad_outputs=state.a, allow_unused=True)
+        if f.requires_grad:
+            vjps = torch.autograd.grad(f, (h, *params), grad_outputs=state.a, allow_unused=True)
+        else:  # f depends on neither h nor the parameters (e.g. dy/dt = g(t)): no coupling
+            vjps = (None,) * (1 + len(params))
     vjp_h, vjp_params = vjps[0], vjps[1:]
     da = -vjp_h if vjp_h is not None else torch.zeros_like(state.h)
     dg = tuple(
@@ -140,32 +144,46 @@ class _OdeintAdjointFunction(torch.autograd.Function):
     """Forward: ``odeint`` without a graph. Backward: the adjoint ODE, solved backwards."""
 
     @staticmethod
-    def forward(ctx, func, t, options, adjoint_options, stats, y0, *params):
+    def forward(ctx, func, tuple_state, options, adjoint_options, stats, t, y0, *params):
         with torch.no_grad():
-            ys, forward_stats = odeint(func, y0, t, return_stats=True, **options)
+            if tuple_state is None:
+                ys, forward_stats = odeint(func, y0, t.detach(), return_stats=True, **options)
+            else:  # solve the tuple itself, so the error norm is the tuple's (as in odeint)
+                parts, forward_stats = odeint(func, tuple_state.split(y0), t.detach(),
+                                              return_stats=True, **options)
+                ys = torch.cat([p.reshape(len(t), -1) for p in parts], dim=1)
         if stats is not None:  # else the step log is dropped now: memory then stays flat
             for name in SolveStats.__dataclass_fields__:
                 setattr(stats, name, getattr(forward_stats, name))
-        ctx.func, ctx.t, ctx.adjoint_options, ctx.stats = func, t, adjoint_options, stats
-        ctx.n_params = len(params)
-        ctx.save_for_backward(ys, *params)
+        ctx.func = func if tuple_state is None else tuple_state.func(func)
+        ctx.adjoint_options, ctx.stats = adjoint_options, stats
+        ctx.save_for_backward(t, ys, *params)
         return ys
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_ys):
-        ys, *params = ctx.saved_tensors
-        func, t, stats = ctx.func, ctx.t, ctx.stats
+        t, ys, *params = ctx.saved_tensors
+        func, stats = ctx.func, ctx.stats
         params = tuple(params)
+        t_needs_grad = ctx.needs_input_grad[5]
 
         def dynamics(time, flat):
             return packer.pack(augmented_dynamics(func, time, packer.unpack(flat), params))
 
+        def slope_along(grad, i):
+            """<grad, f(t_i, y(t_i))>: how the loss moves with the output time t_i."""
+            with torch.no_grad():
+                return (grad * func(t[i].detach(), ys[i])).sum()
+
+        time_grads = torch.zeros_like(t) if t_needs_grad else None
         # At the last output time: h = y(T), a = dL/dy(T), g = 0.
         state = AdjointState(h=ys[-1], a=grad_ys[-1], g=tuple(torch.zeros_like(p) for p in params))
         packer = _Packer(state)
         for i in range(len(t) - 1, 0, -1):
-            span = torch.stack((t[i], t[i - 1]))
+            if t_needs_grad:  # y(t_i) moves with t_i at the speed f(t_i, y(t_i))
+                time_grads[i] = slope_along(grad_ys[i], i)
+            span = torch.stack((t[i], t[i - 1])).detach()
             flat, back_stats = odeint(
                 dynamics, packer.pack(state), span, return_stats=True, **ctx.adjoint_options
             )
@@ -176,44 +194,58 @@ class _OdeintAdjointFunction(torch.autograd.Function):
             # the re-solve's drift from carrying over into earlier intervals. Then add the loss's
             # own gradient at t_i to the adjoint.
             state = AdjointState(h=ys[i - 1], a=end.a + grad_ys[i - 1], g=end.g)
+        if t_needs_grad and len(t) > 1:
+            # Moving the start t_0 later is solving the same problem from y0 over a shorter span:
+            # dL/dt_0 = -a(t_0)^T f(t_0, y0), with a(t_0) the adjoint of the later outputs only
+            # (Chen et al. 2018, Appendix B.2).
+            time_grads[0] = -slope_along(state.a - grad_ys[0], 0)
         return (
-            None,  # func: a module, not a tensor; its parameters get their gradients below
-            None,  # t: gradients with respect to the output times are not computed
+            None,  # func: not a tensor; its parameters get their gradients below
+            None,  # tuple_state: a description of the state's parts
             None,  # options: a dict of solver settings, not differentiable
             None,  # adjoint_options: idem
             None,  # stats: a record (or None), not differentiable
+            time_grads,  # t: dL/dt_i, or None when t needs none
             state.a,  # y0: dL/dy0 = a(t0)
             *state.g,  # params: dL/dtheta, accumulated by the backward solve
         )
 
 
 def odeint_adjoint(
-    func: nn.Module,
-    y0: torch.Tensor,
+    func,
+    y0,
     t,
     *,
-    method: str = "dopri5",
     rtol: float | None = None,
     atol: float | None = None,
-    step_size: float | None = None,
+    method: str | None = None,
+    options: dict | None = None,
+    event_fn=None,
     adjoint_rtol: float | None = None,
     adjoint_atol: float | None = None,
     adjoint_method: str | None = None,
-    max_steps: int = 100_000,
+    adjoint_options: dict | None = None,
+    adjoint_params=None,
+    step_size: float | None = None,
+    max_steps: int | None = None,
     return_stats: bool = False,
+    **unexpected,
 ):
     """Solve ``dy/dt = func(t, y)`` like :func:`utils.solvers.odeint`; gradients by the adjoint.
 
-    The forward solve keeps no autograd graph. ``loss.backward()`` then solves the augmented
-    system backwards from ``t[-1]`` to ``t[0]`` (Chen et al. 2018, arXiv:1806.07366, eqs. 3-5
-    and Algorithm 1), with ``a(t) = dL/dy(t)`` and ``g`` the accumulator of ``dL/dtheta``::
+    The call is torchdiffeq's ``odeint_adjoint``. The forward solve keeps no autograd graph.
+    ``loss.backward()`` then solves the augmented system backwards from ``t[-1]`` to ``t[0]``
+    (Chen et al. 2018, arXiv:1806.07366, eqs. 3-5 and Algorithm 1), with ``a(t) = dL/dy(t)`` and
+    ``g`` the accumulator of ``dL/dtheta``::
 
         dy/dt = f(y, t, theta)
         da/dt = -a(t)^T df/dy
         dg/dt = -a(t)^T df/dtheta       (g(t[-1]) = 0, so g(t[0]) = dL/dtheta)
 
     adding ``dL/dy(t_i)`` to ``a`` at each output time on the way back. Memory does not grow with
-    the number of solver steps (only the outputs ``y(t_i)`` are stored).
+    the number of solver steps (only the outputs ``y(t_i)`` are stored). When ``t`` requires
+    grad, ``dL/dt_i = a(t_i)^T f(t_i, y(t_i))`` for the outputs' own times (with only
+    ``dL/dy(t_i)`` as ``a``) and ``dL/dt_0 = -a(t_0)^T f(t_0, y0)`` (Chen et al., Appendix B.2).
 
     **The gradient is approximate.** The state ``y`` is not stored but re-solved backwards, and
     that re-solve drifts from the forward trajectory, by a lot when the dynamics are dissipative
@@ -225,46 +257,57 @@ def odeint_adjoint(
     augmented state (h, a, g), as in the paper.
 
     Args:
-        func: the dynamics, a ``torch.nn.Module`` called as ``func(t, y)``; its parameters
-            (those with ``requires_grad``) get gradients. Its parameters must have ``y0``'s dtype.
-        y0: initial state, a floating-point tensor of any shape, e.g. ``(batch, dim)``.
-        t: output times, 1-D, strictly monotone; ``t[0]`` is the time of ``y0``. ``t`` gets no
-            gradient.
-        method, rtol, atol, step_size, max_steps: the forward solve, as in ``odeint`` (checked by
-            :func:`utils.solvers.check_solver_options`; an option that applies to neither solve
-            is ignored with a warning).
-        adjoint_method, adjoint_rtol, adjoint_atol: the backward solve; default: the forward's.
-            ``step_size`` and ``max_steps`` apply to both.
+        func: the dynamics ``func(t, y)``: a ``torch.nn.Module`` (its parameters with
+            ``requires_grad`` get gradients) or, with ``adjoint_params``, any callable, e.g. a
+            closure over tensors. Callbacks on it are out of scope (an error).
+        y0: initial state, a floating-point tensor of any shape, e.g. ``(batch, dim)``, or a tuple
+            of such tensors (as in ``odeint``).
+        t: output times, 1-D, strictly monotone; ``t[0]`` is the time of ``y0``. If it requires
+            grad, it gets ``dL/dt``.
+        rtol, atol, method, options, step_size, max_steps: the forward solve, as in ``odeint``
+            (one check, :func:`utils.solvers.resolve_solver_call`; an option that applies to
+            neither solve is ignored with a warning). ``event_fn`` is out of scope.
+        adjoint_method, adjoint_rtol, adjoint_atol, adjoint_options: the backward solve;
+            default: the forward's. ``step_size`` and ``max_steps`` apply to both.
+        adjoint_params: the tensors whose gradients the adjoint computes (those that require
+            grad); default: ``func.parameters()``. Required (``()`` if none) when ``func`` is
+            not an ``nn.Module``, since a closure's tensors cannot be found otherwise.
         return_stats: also return an :class:`AdjointStats`: the forward solve's statistics at
             once, and (after ``backward``) the backward solves' in ``stats.backward``.
 
     Returns:
-        ``ys`` of shape ``(len(t), *y0.shape)``; or ``(ys, stats)`` with ``return_stats=True``.
+        ``ys`` of shape ``(len(t), *y0.shape)`` (a tuple for a tuple state); or
+        ``(ys, stats)`` with ``return_stats=True``.
 
     Raises:
-        TypeError: ``func`` is not an ``nn.Module``, ``y0`` not a floating tensor, or dtypes differ.
-        ValueError: bad ``t``, tolerances or method (the solver's own checks), or ``t``
-            requires grad.
+        TypeError: ``y0`` not a floating tensor, dtypes differ, or a plain callable without
+            ``adjoint_params``.
+        ValueError: bad ``t``, tolerances or method (the solver's own checks).
+        OutOfScopeError: a torchdiffeq feature the course does not implement (named).
     """
-    if not isinstance(func, nn.Module):
+    caller = "odeint_adjoint"
+    if adjoint_params is None and not isinstance(func, nn.Module):
         raise TypeError(
             f"odeint_adjoint needs func to be a torch.nn.Module (its parameters get the "
-            f"gradients), got {type(func).__name__}; wrap the dynamics in an nn.Module subclass "
-            "whose forward(t, y) returns dy/dt, or use utils.solvers.odeint to backpropagate "
-            "through a plain function"
+            f"gradients), got {type(func).__name__}; or pass the tensors the dynamics use as "
+            "adjoint_params=(...) (adjoint_params=() if none); or wrap the dynamics in an "
+            "nn.Module subclass whose forward(t, y) returns dy/dt; or use utils.solvers.odeint "
+            "to backpropagate through a plain function"
         )
+    tuple_state = _tuple_state(y0)
+    if tuple_state is not None:
+        y0 = tuple_state.flatten(y0)
     if not isinstance(y0, torch.Tensor) or not y0.is_floating_point():
         kind = f"a {y0.dtype} tensor" if isinstance(y0, torch.Tensor) else type(y0).__name__
         raise TypeError(
             f"odeint_adjoint needs y0 to be a floating-point torch tensor, got {kind}; "
             "e.g. torch.as_tensor(y0, dtype=torch.float64) (utils.solvers.odeint solves NumPy)"
         )
-    if isinstance(t, torch.Tensor) and t.requires_grad:
-        raise ValueError(
-            "odeint_adjoint computes no gradient with respect to t; pass t.detach()"
-        )
-    t = torch.as_tensor(t, dtype=y0.dtype, device=y0.device)
-    params = tuple(p for p in func.parameters() if p.requires_grad)
+    t = t.to(dtype=y0.dtype, device=y0.device) if isinstance(t, torch.Tensor) else \
+        torch.as_tensor(t, dtype=y0.dtype, device=y0.device)
+    if adjoint_params is None:
+        adjoint_params = func.parameters()
+    params = tuple(p for p in adjoint_params if p.requires_grad)
     for p in params:
         if p.dtype != y0.dtype:
             raise TypeError(
@@ -274,38 +317,49 @@ def odeint_adjoint(
     backward_method = method if adjoint_method is None else adjoint_method
     backward_rtol = rtol if adjoint_rtol is None else adjoint_rtol
     backward_atol = atol if adjoint_atol is None else adjoint_atol
-    # One shared check (utils.solvers.check_solver_options) for each solve; an option is
+    # One shared check (utils.solvers.resolve_solver_call) for each solve; an option is
     # "not applicable" only if it applies to neither solve (step_size serves both).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        forward = check_solver_options(method, rtol=rtol, atol=atol, step_size=step_size,
-                                       caller="odeint_adjoint")
-        backward = check_solver_options(
-            backward_method, rtol=backward_rtol, atol=backward_atol, step_size=step_size,
-            caller="odeint_adjoint, backward solve (adjoint_method, adjoint_rtol, adjoint_atol)",
+        forward = resolve_solver_call(func, method=method, rtol=rtol, atol=atol, options=options,
+                                      event_fn=event_fn, step_size=step_size, max_steps=max_steps,
+                                      unexpected=unexpected, caller=caller)
+        backward = resolve_solver_call(
+            func, method=backward_method, rtol=backward_rtol, atol=backward_atol,
+            options=options if adjoint_options is None else adjoint_options,
+            step_size=step_size, max_steps=max_steps,
+            caller="odeint_adjoint, backward solve (adjoint_method, adjoint_rtol, adjoint_atol, "
+                   "adjoint_options)",
         )
-    adaptive = [TABLEAUS[m].adaptive for m in (method, backward_method)]
+    adaptive = [TABLEAUS[m].adaptive for m in (forward["method"], backward["method"])]
     ignored = [name for name, value in (("rtol", rtol), ("atol", atol))
                if value is not None and not any(adaptive)]
     if step_size is not None and all(adaptive):
         ignored.append("step_size")
     ignored += [name for name, value in (("adjoint_rtol", adjoint_rtol),
                                          ("adjoint_atol", adjoint_atol))
-                if value is not None and not TABLEAUS[backward_method].adaptive]
+                if value is not None and not adaptive[1]]
     if ignored:
         warnings.warn(
             f"odeint_adjoint: {', '.join(ignored)} ha{'ve' if len(ignored) > 1 else 's'} no effect "
-            f"with method={method!r}, adjoint_method={backward_method!r}",
+            f"with method={forward['method']!r}, adjoint_method={backward['method']!r}",
             UserWarning,
             stacklevel=2,
         )
-    options = dict(method=method, max_steps=max_steps, **forward)
-    adjoint_options = dict(method=backward_method, max_steps=max_steps, **backward)
     # Without return_stats no statistics are kept: the solver's per-step log (about 64 bytes a
     # step) would otherwise live through the backward pass and grow with the number of steps.
-    stats = AdjointStats(method=method) if return_stats else None
-    ys = _OdeintAdjointFunction.apply(func, t, options, adjoint_options, stats, y0, *params)
+    stats = AdjointStats(method=forward["method"]) if return_stats else None
+    ys = _OdeintAdjointFunction.apply(func, tuple_state, _odeint_kwargs(forward),
+                                      _odeint_kwargs(backward), stats, t, y0, *params)
+    if tuple_state is not None:
+        ys = tuple_state.split(ys)
     return (ys, stats) if return_stats else ys
+
+
+def _odeint_kwargs(settings: dict) -> dict:
+    """The keywords of ``odeint`` for settings from :func:`resolve_solver_call`."""
+    kwargs = {k: v for k, v in settings.items() if k != "interp"}
+    return {**kwargs, "options": {"interp": settings["interp"]}}
 
 
 def resolve_drift(func: nn.Module, y0: torch.Tensor, t_end: float, *, rtol: float, atol: float):
