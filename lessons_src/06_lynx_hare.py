@@ -24,6 +24,7 @@ import torch
 from ipywidgets import FloatSlider, fixed, interact
 from torch import nn
 
+from utils.claims import claim
 from utils.datasets import load_lynx_hare
 from utils.exercises import lesson06 as ex
 from utils.models import ODEFunc
@@ -171,7 +172,7 @@ def fit_step(model, optimizer, penalty=None):
     return loss.item()
 
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "progress"]
 torch.manual_seed(0)
 lv = FittedTrajectory(LotkaVolterraODE(), observed[0])
 opt_lv = torch.optim.Adam(lv.parameters(), lr=0.05)
@@ -185,7 +186,12 @@ print(f"rates per year: alpha {alpha:.2f}, gamma {gamma:.2f};  per 1000 pelts: "
       f"beta {beta / SCALE:.3f}, delta {delta / SCALE:.3f}")
 print(f"fitted state in 1900: {x0:.0f}k hare, {y0:.1f}k lynx "
       f"(observed: {data.hare[0]:.0f}k, {data.lynx[0]:.0f}k)")
-print(f"period of small cycles 2 pi / sqrt(alpha gamma): {2 * np.pi / np.sqrt(alpha * gamma):.1f} years")
+period = 2 * np.pi / np.sqrt(alpha * gamma)
+print(f"period of small cycles 2 pi / sqrt(alpha gamma): {period:.1f} years")
+claim(hist_lv.losses[-1] < 0.2 * hist_lv.losses[0], "the fit lowers the MSE more than fivefold",
+      detail=f"first {hist_lv.losses[0]:.3g}, last {hist_lv.losses[-1]:.3g}")
+claim(8 < period < 12, "the fitted rates give cycles of about ten years",
+      detail=f"period {period:.3g} years")
 
 # %% [markdown]
 # Carpenter's case study fits the same equations (same parametrisation, same units) with a
@@ -204,8 +210,11 @@ with torch.no_grad():
     coarse = lv(years)
     tight = odeint(lv.dynamics, torch.exp(lv.log_state0), years, method="dopri5", rtol=1e-9,
                    atol=1e-11)
+solver_error = SCALE * (coarse - tight).abs().max().item()
 print(f"largest difference RK4(h=0.5) vs dopri5(rtol=1e-9), 1900-1920: "
-      f"{SCALE * (coarse - tight).abs().max().item():.2g} thousand pelts")
+      f"{solver_error:.2g} thousand pelts")
+claim(solver_error < 0.5, "RK4's error is far below the data's scatter (under 500 pelts)",
+      detail=f"{solver_error:.3g} thousand pelts")
 
 # %% [markdown]
 # That is far below the data's scatter (several thousand pelts), so the solver is not what limits
@@ -220,7 +229,7 @@ print(f"largest difference RK4(h=0.5) vs dopri5(rtol=1e-9), 1900-1920: "
 # each solved from its observed first point, which teaches the local flow; **phase 2** fits the
 # whole 1900–1915 trajectory from a learnable initial state, like the Lotka–Volterra fit.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "progress"]
 torch.manual_seed(0)
 node_func = ODEFunc(2, hidden=16).to(DTYPE)
 opt_node = torch.optim.Adam(node_func.parameters(), lr=0.02)
@@ -246,6 +255,11 @@ hist_node = train(lambda i: fit_step(node, opt_node_full), n_steps=100,
 # %%
 print(f"window loss: first {hist_node_windows.losses[0]:.2g}, last {hist_node_windows.losses[-1]:.2g}")
 print(f"fit MSE: start of phase 2 {hist_node.losses[0]:.2g}, end {hist_node.losses[-1]:.2g}")
+claim(hist_node_windows.losses[-1] < 0.1 * hist_node_windows.losses[0],
+      "phase 1 lowers the window loss more than tenfold",
+      detail=f"first {hist_node_windows.losses[0]:.3g}, last {hist_node_windows.losses[-1]:.3g}")
+claim(hist_node.losses[-1] < hist_node.losses[0], "phase 2 lowers the MSE over the whole fit span",
+      detail=f"start {hist_node.losses[0]:.3g}, end {hist_node.losses[-1]:.3g}")
 
 # %% [markdown]
 # ## 4. A hybrid: Lotka–Volterra plus a small neural correction
@@ -275,7 +289,7 @@ class Hybrid(nn.Module):
         return self.lotka_volterra(t, state) + self.correction(t, state)
 
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "progress"]
 torch.manual_seed(0)
 start_rates = tuple(float(r) for r in lv.dynamics.rates())
 hybrid = FittedTrajectory(Hybrid(LotkaVolterraODE(start_rates)), torch.exp(lv.log_state0).detach())
@@ -292,8 +306,11 @@ hist_hybrid = train(lambda i: fit_step(hybrid, opt_hybrid, correction_penalty), 
 # %%
 print(f"fit MSE: start {hist_hybrid.losses[0]:.2g} (the Lotka–Volterra fit), end {hist_hybrid.losses[-1]:.2g}")
 print("rates after joint training:", np.round(hybrid.dynamics.lotka_volterra.rates(), 2))
+claim(hist_hybrid.losses[-1] < hist_hybrid.losses[0],
+      "joint training lowers the fit MSE below the Lotka–Volterra fit's",
+      detail=f"start {hist_hybrid.losses[0]:.3g}, end {hist_hybrid.losses[-1]:.3g}")
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "machine-digits"]
 seconds = hist_lv.seconds + hist_node_windows.seconds + hist_node.seconds + hist_hybrid.seconds
 print(f"training time, all three models: {seconds:.1f} s")
 
@@ -327,6 +344,19 @@ for name, pred in {**predictions, **baselines}.items():
     fit_rmse = f"{rmse(pred[fit_part], counts[fit_part]):.1f}" if name in predictions else "-"
     print(f"{name:30s} {n_params.get(name, '-')!s:>10s} {fit_rmse:>17s} "
           f"{rmse(pred[test_part], counts[test_part]):22.1f}")
+fit_errors = {name: rmse(pred[fit_part], counts[fit_part]) for name, pred in predictions.items()}
+forecast_errors = {name: rmse(pred[test_part], counts[test_part])
+                 for name, pred in {**predictions, **baselines}.items()}
+table = f"fit {fit_errors}, forecast {forecast_errors}"
+claim(min(n_params["Neural ODE"], n_params["hybrid"]) > 2 * N_TRAIN,
+      "the Neural ODE and the hybrid have more parameters than the fit span has numbers")
+claim(max(fit_errors["Neural ODE"], fit_errors["hybrid"]) < fit_errors["Lotka–Volterra"],
+      "the Neural ODE and the hybrid fit 1900-1915 better than Lotka–Volterra", detail=table)
+claim(forecast_errors["Lotka–Volterra"] < min(forecast_errors["Neural ODE"], forecast_errors["hybrid"]),
+      "Lotka–Volterra forecasts 1916-1920 better than the Neural ODE and the hybrid", detail=table)
+claim(max(forecast_errors[name] for name in predictions)
+      < min(forecast_errors[name] for name in baselines),
+      "every model forecasts better than both naive baselines", detail=table)
 
 # %%
 fine = torch.linspace(0.0, 20.0, 161, dtype=DTYPE)
@@ -386,7 +416,7 @@ plt.show()
 # held-out years (shaded) stay out of the tuning: once you have settled on your rates, evaluate
 # the forecast once, in the cell after the slider.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "slider"]
 _ = interact(
     show_lotka_volterra_by_hand,
     state0=fixed((float(x0), float(y0))),  # the fitted 1900 state, thousands of pelts
