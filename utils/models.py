@@ -14,7 +14,12 @@ from torch import nn
 from .adjoint import odeint_adjoint
 from .solvers import SolveStats, check_solver_options, odeint
 
-__all__ = ["ODEFunc", "NeuralODE"]
+__all__ = ["ODEFunc", "NeuralODE", "NEURAL_ODE_RTOL", "NEURAL_ODE_ATOL"]
+
+#: NeuralODE's own tolerances for an adaptive method when none are given (the course's lessons
+#: were built with these; ``odeint``'s defaults follow torchdiffeq's instead).
+NEURAL_ODE_RTOL = 1e-6
+NEURAL_ODE_ATOL = 1e-8
 
 
 class ODEFunc(nn.Module):
@@ -67,7 +72,9 @@ class NeuralODE(nn.Module):
     Args:
         func: the dynamics, an ``nn.Module`` called as ``func(t, h)`` (e.g. :class:`ODEFunc`).
         t: output times, 1-D tensor; ``t[0]`` is the time of the input state.
-        method, rtol, atol, step_size: passed to the solver (see :func:`utils.solvers.odeint`).
+        method, rtol, atol, step_size: passed to the solver (see :func:`utils.solvers.odeint`);
+            an adaptive method's tolerances default to ``NEURAL_ODE_RTOL`` and
+            ``NEURAL_ODE_ATOL`` (1e-6 and 1e-8).
         adjoint: if True, gradients come from the adjoint method
             (:func:`utils.adjoint.odeint_adjoint`: memory independent of the number of steps)
             instead of backpropagating through the solver's operations.
@@ -114,7 +121,9 @@ class NeuralODE(nn.Module):
     def forward(self, y0: torch.Tensor) -> torch.Tensor:
         t = self.t.to(dtype=y0.dtype)
         # Only the options the method uses (each was checked, and warned about, at construction).
-        given = dict(rtol=self.rtol, atol=self.atol, step_size=self.step_size)
+        given = dict(rtol=NEURAL_ODE_RTOL if self.rtol is None else self.rtol,
+                     atol=NEURAL_ODE_ATOL if self.atol is None else self.atol,
+                     step_size=self.step_size)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             options = dict(method=self.method, **check_solver_options(self.method, **given))
