@@ -20,9 +20,11 @@ How: :func:`peak_memory` starts a child process, which
    Linux >= 4.0);
 3. runs the callable once, timed, and reports ``peak RSS - baseline``.
 
-Where ``clear_refs`` is unavailable (not Linux), the peak falls back to
-``resource.getrusage(RUSAGE_SELF).ru_maxrss`` minus its value before the call, which is exact
-only if nothing before the call peaked higher. Children come from a ``forkserver`` (which
+Where ``clear_refs`` is unavailable (macOS, Windows), the kernel's peak counter cannot be reset,
+and ``ru_maxrss`` would still hold the warm-up's peak (every figure would come out near 0). There
+a thread samples the resident memory (``psutil``, every 0.2 ms) while the call runs and reports
+the largest sample above the baseline: ``exact_peak`` is then False, and a peak shorter than the
+sampling gap can be missed (an underestimate). Children come from a ``forkserver`` (which
 imports torch once), so each measurement costs a fork, not a fresh interpreter; the callable runs
 on one thread (``torch.set_num_threads(1)``) so the figures repeat from run to run. A
 measurement resolves about 0.1 MB: compare figures well above that.
@@ -34,9 +36,9 @@ import contextlib
 import ctypes
 import gc
 import multiprocessing
-import resource
 import statistics
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -62,7 +64,7 @@ class MemoryMeasurement:
         seconds: wall time of the call.
         result: what the measured callable returned (must be picklable, e.g. a dict of numbers).
         exact_peak: True if the kernel's peak counter was reset before the call (Linux);
-            False if the ``ru_maxrss`` fallback was used.
+            False if the sampled fallback was used (no ``clear_refs``: macOS, Windows).
     """
 
     peak_bytes: int
@@ -86,11 +88,6 @@ def _status_kb(key: str) -> int | None:
     except OSError:
         return None
     return None
-
-
-def _maxrss_bytes() -> int:
-    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return usage if sys.platform == "darwin" else usage * 1024  # macOS: bytes; Linux: kB
 
 
 def _release_free_memory() -> None:
@@ -123,6 +120,37 @@ def _reset_peak() -> bool:
     return _status_kb("VmHWM") is not None
 
 
+def _sampled_call(run):
+    """(baseline RSS, largest sampled RSS, seconds, result) of ``run()``: the fallback where the
+    kernel's peak counter cannot be reset. A thread reads the resident memory every 0.2 ms."""
+    import psutil  # ipykernel's dependency; needed only here
+
+    process = psutil.Process()
+    baseline = process.memory_info().rss
+    peak = [baseline]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss)
+            done.wait(0.0002)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)  # let the sampler in often while the call holds the GIL
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        start = time.perf_counter()
+        result = run()
+        seconds = time.perf_counter() - start
+    finally:
+        done.set()
+        sampler.join()
+        sys.setswitchinterval(interval)
+    peak[0] = max(peak[0], process.memory_info().rss)
+    return baseline, peak[0], seconds, result
+
+
 def _child(connection, setup, args, kwargs, threads, warmup):
     try:
         torch.set_num_threads(threads)
@@ -138,11 +166,14 @@ def _child(connection, setup, args, kwargs, threads, warmup):
         gc.collect()
         _release_free_memory()
         exact = _reset_peak()
-        baseline = _status_kb("VmRSS") * 1024 if exact else _maxrss_bytes()
-        start = time.perf_counter()
-        result = run()
-        seconds = time.perf_counter() - start
-        peak = _status_kb("VmHWM") * 1024 if exact else _maxrss_bytes()
+        if exact:
+            baseline = _status_kb("VmRSS") * 1024
+            start = time.perf_counter()
+            result = run()
+            seconds = time.perf_counter() - start
+            peak = _status_kb("VmHWM") * 1024
+        else:
+            baseline, peak, seconds, result = _sampled_call(run)
         connection.send(
             ("ok", MemoryMeasurement(max(0, peak - baseline), baseline, seconds, result, exact))
         )
