@@ -552,7 +552,8 @@ def test_integer_numpy_y0_becomes_float64():
 
 
 def test_check_solver_options_fills_defaults_and_keeps_what_applies():
-    assert check_solver_options("dopri5") == {"rtol": 1e-6, "atol": 1e-8, "first_step": None}
+    # torchdiffeq's defaults.
+    assert check_solver_options("dopri5") == {"rtol": 1e-7, "atol": 1e-9, "first_step": None}
     assert check_solver_options("dopri5", rtol=1e-3, atol=0) == {
         "rtol": 1e-3, "atol": 0.0, "first_step": None}
     assert check_solver_options("rk4", step_size=0.5) == {"step_size": 0.5}
