@@ -1,8 +1,8 @@
 """The shared package of the Neural ODE course.
 
 Modules, by what they are:
-    solvers     odeint: fixed-step (euler, midpoint, rk4) and adaptive (dopri5) solvers
-    tableaus    the Runge–Kutta methods as Butcher tableaus
+    solvers     odeint (torchdiffeq's call): fixed-step and adaptive Runge–Kutta solvers
+    tableaus    the Runge–Kutta methods as Butcher tableaus (torchdiffeq's explicit ones, tsit5)
     adjoint     odeint_adjoint: gradients by the adjoint method (constant memory)
     models      ODEFunc (learned dynamics) and NeuralODE (dynamics + solver)
     systems     example dynamics: Lotka–Volterra, a linear spiral, a damped oscillator
