@@ -50,8 +50,9 @@ LIMITS = grading.Limits(
 )
 # Grading the test set (27 files, 20 of them run in a kernel), two at a time, took 150-210 s on
 # the 2 cores shared with about eight other jobs; with 3 more kernels (30 files), 120 s at load
-# ~11. The bound leaves room for a slower machine.
-TIME_BOUND = 360.0
+# ~11. With issue 21's four attacks and the preflight (34 files, 25 kernels): 272 s at load ~8,
+# 413 s at load 11-15. The bound leaves room for a slower machine.
+TIME_BOUND = 600.0
 
 needs_sandbox = pytest.mark.skipif(
     shutil.which("bwrap") is None,
@@ -474,6 +475,7 @@ def test_the_lesson_comes_from_the_cells_not_the_file_name(tmp_path, lesson):
     nbformat.write(nb, tmp_path / "02_other.ipynb")
     cells = notebooks.read_cells(tmp_path / "02_other.ipynb")
     assert grading.identify_lesson(cells, [other, lesson]) is lesson
+    nb = FIXTURES.read_source(FIXTURES.LESSON)  # the whole lesson, as learners hand it in
     for cell in nb.cells:  # metadata stripped: recognised by its code cells
         cell.metadata = {}
     nbformat.write(nb, tmp_path / "homework.ipynb")
@@ -760,7 +762,7 @@ def test_names_that_are_formulas_or_hide_text_are_made_inert(tmp_path):
     with control characters or bidi overrides are shown escaped; skipped files get rows."""
     folder = tmp_path / "subs"
     folder.mkdir()
-    names = ['=HYPERLINK("http://x","Click for your grade").ipynb', "+SUM(1+1).ipynb",
+    names = ['=HYPERLINK("x","Click for your grade").ipynb', "+SUM(1+1).ipynb",
              "-2+3.ipynb", "@cmd.ipynb", "\tlead.ipynb", "\rcr.ipynb",
              "evil\u202egnp.ipynb", "red\x1b[31m.ipynb"]
     for name in names:
@@ -780,7 +782,7 @@ def test_names_that_are_formulas_or_hide_text_are_made_inert(tmp_path):
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
             assert not any(c in value for c in "\x1b\u202e\r\t"), value
     shown = {r["submission"] for r in rows}
-    assert "'=HYPERLINK(\"http://x\",\"Click for your grade\").ipynb" in shown
+    assert "'=HYPERLINK(\"x\",\"Click for your grade\").ipynb" in shown
     assert "'+SUM(1+1).ipynb" in shown and "'-2+3.ipynb" in shown and "'@cmd.ipynb" in shown
     assert "evil\\u202egnp.ipynb" in shown and "red\\x1b[31m.ipynb" in shown
     assert "\u202e" not in raw and "\x1b" not in raw
