@@ -518,7 +518,8 @@ with torch.no_grad():
         g = ODEFunc(1, hidden=16).double()
         for p in g.parameters():
             p.mul_(3.0)  # larger weights: more dramatic dynamics
-        out_flow = odeint(g, inputs, torch.tensor([0.0, 1.0], dtype=torch.float64))[-1]
+        out_flow = odeint(g, inputs, torch.tensor([0.0, 1.0], dtype=torch.float64),
+                          rtol=1e-6, atol=1e-8)[-1]
         out_block = inputs + 5.0 * g(0.0, inputs)
         swapped_flow += int((out_flow.diff(dim=0) <= 0).sum())
         swapped_block += int((out_block.diff(dim=0) <= 0).sum())

@@ -286,7 +286,8 @@ for scale in scales:
             for p in f_random.parameters():
                 p.mul_(scale)
             starts_random = torch.randn(16, 2, dtype=torch.float64)
-            paths, st = odeint(f_random, starts_random, t_scale, return_stats=True)
+            paths, st = odeint(f_random, starts_random, t_scale, rtol=1e-6, atol=1e-8,
+                               return_stats=True)
         jacobians = torch.func.vmap(torch.func.jacrev(lambda h, f=f_random: f(0.0, h)))(
             starts_random)
         rho = torch.linalg.eigvals(jacobians).abs().max().item()
@@ -396,7 +397,7 @@ grid = torch.linspace(-2.0, 2.0, 5, dtype=torch.float64)
 starts2 = torch.cartesian_prod(grid, grid)  # 25 initial states, shape (25, 2)
 t2 = torch.linspace(0.0, 3.0, 61, dtype=torch.float64)
 with torch.no_grad():
-    traj2 = odeint(func2, starts2, t2)
+    traj2 = odeint(func2, starts2, t2, rtol=1e-6, atol=1e-8)
 print(f"25 trajectories in one batched solve: states of shape {tuple(traj2.shape)} "
       "= (len(t), 25 starts, 2)")
 

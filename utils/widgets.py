@@ -575,11 +575,11 @@ def lotka_volterra_by_hand_data(
     t_years = (years - years[0]).astype(float)
     stride = (int(n_dense) - 1) // (len(years) - 1)
     if stride * (len(years) - 1) == int(n_dense) - 1 and np.allclose(t_dense[::stride], t_years):
-        curve = odeint(system, state0, t_dense, method="dopri5", rtol=1e-6)
+        curve = odeint(system, state0, t_dense, method="dopri5", rtol=1e-6, atol=1e-8)
         at_years = curve[::stride]  # the years lie on the dense grid: one solve serves both
     else:
-        curve = odeint(system, state0, t_dense, method="dopri5", rtol=1e-6)
-        at_years = odeint(system, state0, t_years, method="dopri5", rtol=1e-6)
+        curve = odeint(system, state0, t_dense, method="dopri5", rtol=1e-6, atol=1e-8)
+        at_years = odeint(system, state0, t_years, method="dopri5", rtol=1e-6, atol=1e-8)
     return {"years": years, "records": observed, "dense_years": years[0] + t_dense,
             "curve": curve, "at_years": at_years, "n_fit": int(n_fit),
             "fit_rmse": rmse(at_years[:n_fit], observed[:n_fit]),
