@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 
 from .adjoint import odeint_adjoint
 from .solvers import METHODS, SolveStats, odeint
+from .tableaus import TABLEAUS
 
 __all__ = [
     "MODEL_KINDS",
@@ -183,7 +184,7 @@ class ODEBlock(nn.Module):
         if adjoint and first_step is not None:
             raise ValueError("first_step is not an option of odeint_adjoint; drop it or "
                              "set adjoint=False")
-        adaptive = method == "dopri5"
+        adaptive = TABLEAUS[method].adaptive  # dopri5, tsit5, ...: tolerances; else a step size
         given = {"rtol": rtol, "atol": atol, "first_step": first_step} if adaptive else {
             "step_size": step_size}
         self.method, self.adjoint = method, adjoint
