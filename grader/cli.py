@@ -1,6 +1,7 @@
 """The command line: ``neural-ode-grade`` (also ``python -m grader``).
 
-    neural-ode-grade SUBMISSIONS [--out grading_results] [--jobs N] [--shard K/N] [--no-sandbox]
+    neural-ode-grade SUBMISSIONS [--out grading_results] [--jobs N] [--shard K/N] [--run-all]
+                     [--no-sandbox]
     neural-ode-grade merge OUT SHARD_OUT [SHARD_OUT ...]
     neural-ode-grade release OUT [--without-references]
 """
@@ -90,6 +91,10 @@ def _grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--shard", default=None, metavar="K/N",
                         help="grade only shard K of N (e.g. a Slurm array task); put each "
                              "shard's --out apart, then 'neural-ode-grade merge'")
+    parser.add_argument("--run-all", action="store_true",
+                        help="run every code cell of every submission (training and figures "
+                             "included), as the grader did before; by default only the cells "
+                             "the grades depend on run (same grades, much faster)")
     parser.add_argument("--no-sandbox", action="store_true", help=_NO_SANDBOX_HELP)
     return parser
 
@@ -114,7 +119,7 @@ def _grade(argv: Sequence[str]) -> int:
         method = None if args.limits == cgroups.RLIMITS else args.limits
         grade_folder(args.submissions, args.out, limits=limits, jobs=args.jobs, shard=shard,
                      lessons=lessons, use_sandbox=not args.no_sandbox, resume=args.resume,
-                     cgroup=method)
+                     cgroup=method, run_all=args.run_all)
     except KeyboardInterrupt:
         return 130
     except PreflightFailed as exc:

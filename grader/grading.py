@@ -27,6 +27,7 @@ from . import sandbox, twins, verdicts
 from .lessons import lesson_sources, read_source
 from .notebooks import Cell, Found, Unreadable, printable, read_cells
 from .plan import plan
+from .plan import select as select_cells
 
 __all__ = ["Lesson", "Limits", "Submission", "Grader", "identify_lesson", "load_lessons",
            "structure_problems"]
@@ -99,7 +100,10 @@ class Lesson:
         grade_ids: nbgrader ``grade_id`` of every graded cell, in the lesson's order.
         exercises: the lesson's exercises (check cells whose grade_id is in the registry).
         check_sources: {exercise id: the check cell's source}.
-        code_sources: every code cell's source (to recognise a notebook stripped of metadata).
+        code_sources: every code cell's source (to recognise a notebook stripped of metadata;
+            a cell of a submission whose source is not one of them was added or edited by the
+            learner, and always runs).
+        import_source: the lesson's first code cell (its imports), which always runs.
     """
 
     name: str
@@ -107,6 +111,7 @@ class Lesson:
     exercises: list
     check_sources: dict[str, str]
     code_sources: set[str] = field(default_factory=set)
+    import_source: str | None = None
 
     @property
     def max_points(self) -> float:
@@ -139,6 +144,8 @@ def load_lessons(sources: Sequence[Path] | None = None, *, folder: Path | None =
         for cell in nb.cells:
             if cell.cell_type == "code":
                 lesson.code_sources.add(cell.source.strip())
+                if lesson.import_source is None and cell.source.strip():
+                    lesson.import_source = cell.source.strip()
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if not grade_id:
                 continue
@@ -208,6 +215,8 @@ class Submission:
     log: list[str] = field(default_factory=list)
     seconds: float = 0.0
     interfered: bool = False
+    ran: str = ""  # what ran, for the learner: "ran 14 of 48 code cells; ..."
+    own_cells: set[int] = field(default_factory=set)  # cells the learner added or edited
 
     def add_status(self, status: str, note: str = "") -> None:
         if status not in self.notebook_status:
@@ -712,8 +721,9 @@ class Grader:
     """
 
     def __init__(self, lessons: Sequence[Lesson], limits: Limits, *, use_sandbox: bool = True,
-                 needed: set[str] | None = None, cgroup_method=None):
+                 needed: set[str] | None = None, cgroup_method=None, run_all: bool = False):
         self.lessons = list(lessons)
+        self.run_all = run_all  # run every code cell (the plan before issue 24)
         self.limits = limits
         self.use_sandbox = use_sandbox
         self.cgroup_method = cgroup_method  # grader.cgroups.Method, or None: rlimits only
@@ -824,7 +834,19 @@ class Grader:
             sub.add_status(status, _upper(text) + ".")
         answers = {c.grade_id.removesuffix("-answer"): c for c in cells
                    if c.cell_type == "code" and c.grade_id.endswith("-answer")}
-        steps = plan(cells, lesson)
+        selection = select_cells(cells, lesson, run_all=self.run_all)
+        steps = plan(cells, lesson, selection=selection)
+        sub.ran = selection.summary()
+        sub.own_cells = {c.index for c in cells if c.cell_type == "code" and c.source.strip()
+                         and c.source.strip() not in lesson.code_sources
+                         and not c.grade_id.endswith("-answer")}
+        sub.log.append(f"--- plan: {sub.ran}")
+        if selection.skipped:
+            sub.log.append("--- skipped (define nothing the answers use): cells "
+                           + ", ".join(str(i + 1) for i in selection.skipped))
+        for index, why in sorted(selection.unsure.items()):
+            sub.log.append(f"--- cell {index + 1} runs because the analysis cannot be sure "
+                           f"about it: {why}")
         results, runs = self._run(sub, lesson, steps)
         for ex in lesson.exercises:
             status, message = self._exercise_status(ex, answers.get(ex.id), results, runs)
@@ -883,6 +905,8 @@ class Grader:
     def _describe_step(self, sub: Submission, step, event: dict) -> None:
         status = str(event.get("status"))
         where = f"cell {step.cell + 1}" if step.cell >= 0 else "the grader's setup"
+        if step.kind == "cell" and step.cell in sub.own_cells:
+            where = f"your own cell {step.cell + 1}"
         label = step.kind if step.kind == "cell" else f"grader's {step.kind}"
         sub.log.append(f"--- {label} ({where}): {status} in {event.get('seconds')} s")
         output = str(event.get("output") or "")
@@ -1042,7 +1066,7 @@ def preflight(grader: Grader) -> str:
 def grade_folder(folder: Path, out: Path, *, limits: Limits | None = None, jobs: int = 1,
                  lessons: Sequence[Lesson] | None = None, use_sandbox: bool = True,
                  shard: tuple[int, int] | None = None, quiet: bool = False,
-                 resume: bool = False, cgroup: str | None = "auto",
+                 resume: bool = False, cgroup: str | None = "auto", run_all: bool = False,
                  _after_start=None) -> list[Submission]:
     """Grade every notebook under ``folder`` (or one shard of them) into ``out``.
 
@@ -1051,7 +1075,9 @@ def grade_folder(folder: Path, out: Path, *, limits: Limits | None = None, jobs:
     the run within seconds (runners killed, pending notebooks cancelled) and says what was
     kept; ``resume`` grades only the submissions ``out/grades.csv`` does not hold yet.
     ``cgroup``: "auto" (the strongest method, :mod:`grader.cgroups`), one of its method names,
-    or None (per-process limits only). Returns the submissions graded in this run, in the order
+    or None (per-process limits only). ``run_all``: run every code cell of every submission
+    (the default runs only the cells the grades depend on, :func:`grader.plan.select`).
+    Returns the submissions graded in this run, in the order
     of grades.csv.
     """
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -1096,7 +1122,7 @@ def grade_folder(folder: Path, out: Path, *, limits: Limits | None = None, jobs:
         if lesson is not None:
             needed.add(lesson.name)
     grader = Grader(lessons, limits, use_sandbox=use_sandbox, needed=needed,
-                    cgroup_method=method)
+                    cgroup_method=method, run_all=run_all)
     if not quiet:
         how = method.name if method is not None else "rlimits only"
         print(f"limits per sandbox: {how} (memory {limits.memory_bytes / 2**30:g} GiB, "

@@ -151,6 +151,8 @@ def feedback_text(sub) -> str:
         lines.append(f"The grader ran your notebook {where}, in a fresh kernel, skipped its "
                      "check cells, and checked each answer with the course's cases, including "
                      "hidden ones.")
+        if getattr(sub, "ran", ""):
+            lines.append(f"It {sub.ran}.")
     return printable("\n".join(lines) + "\n", keep="\n")
 
 
