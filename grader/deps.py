@@ -18,7 +18,8 @@ leaves behind:
   (a call whose result it binds or stores) may read process state a skipped cell changed (the
   random generators, torch's default dtype, files): then every earlier cell that calls anything at
   its top level is needed too;
-- **unsure**: ``exec``, ``eval``, ``compile``, ``globals()``, ``locals()``, ``vars()``,
+- **unsure**: setting an attribute or item of a name an import bound (a module, or what was
+  imported from one), ``exec``, ``eval``, ``compile``, ``globals()``, ``locals()``, ``vars()``,
   ``__import__``, ``setattr``/``delattr``, ``get_ipython``, ``__builtins__``, ``sys.modules``, star
   imports, IPython syntax (``%run``, ``!cmd``, ``?``) or source that does not parse: such a cell
   may define or use anything, so it runs, and every cell before it runs.
@@ -55,6 +56,7 @@ class CellNames:
     data: set[str] = field(default_factory=set)  # ... of those, bound to data (not def/import)
     uses: set[str] = field(default_factory=set)  # global names it may read (any scope)
     stores_into: set[str] = field(default_factory=set)  # globals whose attribute/item it sets
+    imports: set[str] = field(default_factory=set)  # names it binds by import
     calls: bool = False  # it calls something at its top level
     computes: bool = False  # ... and binds or stores what a top-level call computed
     unsure: str = ""  # why the analysis cannot be sure about it ("" when it can)
@@ -121,10 +123,15 @@ def analyse(source: str) -> CellNames:
             names.unsure = f"it uses {node.id}"
         elif isinstance(node, ast.Attribute) and node.attr in UNSURE_ATTRIBUTES:
             names.unsure = f"it uses .{node.attr}"
-        elif isinstance(node, (ast.Import, ast.ImportFrom)) and any(
-                a.name.split(".")[0] in UNSURE_NAMES for a in node.names):
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and (
+                any(a.name.split(".")[0] in UNSURE_NAMES | UNSURE_ATTRIBUTES
+                    for a in node.names)
+                or (isinstance(node, ast.ImportFrom)
+                    and (node.module or "").split(".")[0] in UNSURE_NAMES)):
             names.unsure = "it imports the import machinery"
-        elif (isinstance(node, (ast.Attribute, ast.Subscript))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.imports.update((a.asname or a.name).split(".")[0] for a in node.names)
+        if (isinstance(node, (ast.Attribute, ast.Subscript))
               and isinstance(node.ctx, (ast.Store, ast.Del))):
             root = _root_name(node)
             if root is not None:
@@ -194,6 +201,11 @@ def needed_cells(cells: Sequence[CellNames], roots: Iterable[int], answers: Iter
     cells = list(cells)
     if len(cells) > MAX_CELLS:
         return set(range(len(cells)))
+    modules = set().union(*(c.imports for c in cells))
+    for cell in cells:  # setting an attribute of a module (or of what an import bound)
+        patched = sorted(cell.stores_into & modules)
+        if patched and not cell.unsure:
+            cell.unsure = f"it changes {patched[0]}, which an import bound"
     unsure = [i for i, c in enumerate(cells) if c.unsure]
     needed: dict[int, int] = {}
     _closure(cells, [*roots, *unsure], needed)

@@ -81,8 +81,8 @@ def test_a_helper_runs_with_what_it_reads_at_call_time():
 
 def test_a_cell_that_may_change_data_an_answer_reads_runs():
     cells = [IMPORTS, "table = {}", "table['a'] = 1", "fill(table)", "np.seterr(all='ignore')",
-             "np.special = 3", "print(len(x_unrelated))"]
-    assert _ran(cells, "def answer():\n    return table['a'] + np.special") == [0, 1, 2, 3, 5, 7]
+             "print(len(x_unrelated))"]
+    assert _ran(cells, "def answer():\n    return table['a'] + np.pi") == [0, 1, 2, 3, 6]
 
 
 def test_the_learners_own_cells_run_with_what_they_read():
@@ -97,12 +97,19 @@ def test_the_learners_own_cells_run_with_what_they_read():
     "exec('answer = 1')", "eval('1')", "globals()['answer'] = 1", "from utils.solvers import *",
     "%run other.py", "!ls", "get_ipython().run_line_magic('run', 'x.py')", "x?",
     "vars()['y'] = 2", "import sys\nsys.modules['numpy'].pi = 3", "setattr(np, 'pi', 3)",
-    "__import__('os')", "def broken(:\n    pass",
+    "__import__('os')", "def broken(:\n    pass", "from importlib import import_module as m",
+    "from sys import modules",
 ])
 def test_where_the_analysis_cannot_be_sure_the_cell_runs_with_everything_before_it(source):
     assert deps.analyse(source).unsure
     cells = [IMPORTS, "train()", source, "figure()"]
     assert _ran(cells, "def answer():\n    return 1") == [0, 1, 2, 4]
+
+
+def test_a_cell_that_changes_a_module_runs_with_everything_before_it():
+    cells = [IMPORTS, "train()", "from utils import solvers", "solvers.DEFAULT_RTOL = 1.0",
+             "plot()"]
+    assert _ran(cells, "def answer():\n    return 1") == [0, 1, 2, 3, 5]
 
 
 def test_values_computed_at_the_top_of_an_answer_cell_see_the_same_random_state():
