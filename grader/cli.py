@@ -4,6 +4,7 @@
                      [--no-sandbox]
     neural-ode-grade merge OUT SHARD_OUT [SHARD_OUT ...]
     neural-ode-grade release OUT [--without-references]
+    neural-ode-grade report OUT [--roster CSV] [--submissions DIR]
 """
 
 from __future__ import annotations
@@ -178,12 +179,48 @@ def _release(argv: Sequence[str]) -> int:
     return 0
 
 
+def _report(argv: Sequence[str]) -> int:
+    from .class_report import write_class_report
+    from .gradebook import build_gradebook, read_grades, read_roster, write_gradebook
+
+    parser = argparse.ArgumentParser(
+        prog="neural-ode-grade report",
+        description="From OUT/grades.csv, feedback/ and logs/: gradebook.csv (one row per "
+                    "student), gradebook_lms.csv (Canvas/Moodle import), resubmissions.csv, "
+                    "feedback_by_student.zip and report.html (docs/instructors.md).")
+    parser.add_argument("out", type=Path, help="the grader's output folder")
+    parser.add_argument("--roster", type=Path, default=None,
+                        help="CSV with columns pattern,student_id (optional name, sis_id, "
+                             "login, section); default: a sub-folder's name, else the file's")
+    parser.add_argument("--submissions", type=Path, default=None,
+                        help="the submissions folder: the newest file of a student's lesson "
+                             "counts (latest wins); without it, the last name")
+    args = parser.parse_args(argv)
+    try:
+        roster = read_roster(args.roster) if args.roster else None
+        book = build_gradebook(read_grades(args.out), roster=roster,
+                               submissions_dir=args.submissions)
+        written = write_gradebook(args.out, book)
+        report = write_class_report(args.out, book)
+    except (ValueError, OSError, KeyError) as exc:
+        print(f"neural-ode-grade report: {exc}", file=sys.stderr)
+        return 2
+    for student, lesson, kept, older in book.replaced:
+        print(f"{student}, {lesson}: {kept.name} counts (latest), replacing "
+              + ", ".join(o.name for o in older))
+    print(f"{len(book.students)} students: {written['gradebook']}, {written['lms']}, "
+          f"{written['feedback_zip']}, {report}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "merge":
         return _merge(argv[1:])
     if argv and argv[0] == "release":
         return _release(argv[1:])
+    if argv and argv[0] == "report":
+        return _report(argv[1:])
     if argv and argv[0] == "grade":
         argv = argv[1:]
     return _grade(argv)
