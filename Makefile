@@ -12,11 +12,12 @@ PORT ?= 8888
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test test-portable test-fast lint notebooks check-notebooks grade release bench browser-test clean help
-.PHONY: site site-test instructor-lab check-my-work
+.PHONY: site site-test instructor-lab check-my-work student-dist nbgrader-course
 
 help:
 	@echo "make lab | test | test-portable | notebooks | grade SUBMISSIONS=dir | release | bench | browser-test | lint | clean"
 	@echo "make instructor-lab | check-my-work [DIR=dir] | site [LAUNCH_URL=url] | site-test"
+	@echo "make student-dist | nbgrader-course [EXCHANGE=path] | grade ... ROSTER=roster.csv"
 
 # The course's own environment: created if absent, reinstalled when the pins change.
 # PIP_OPTS passes options to pip, e.g. PyTorch's CPU-only wheel index (README, "What pip downloads").
@@ -74,18 +75,39 @@ check-notebooks: $(STAMP)
 
 # Grade every notebook in a folder of submissions (any names, any lessons), each in a
 # bubblewrap sandbox (installed if missing by scripts/install_sandbox.sh):
-# grading_results/grades.csv, feedback/ and logs/. More options: GRADE_OPTS="--jobs 2",
-# "--shard 1/4" (then `.venv/bin/neural-ode-grade merge OUT SHARD_OUTS...`); docs/instructors.md.
+# grading_results/grades.csv, feedback/ and logs/; then the gradebook (gradebook.csv, the LMS
+# import gradebook_lms.csv, feedback_by_student.zip; ROSTER=roster.csv maps files to student
+# ids) and report.html (`neural-ode-grade report`, docs/instructors.md).
+# More options: GRADE_OPTS="--jobs 2", "--shard 1/4" (then
+# `.venv/bin/neural-ode-grade merge OUT SHARD_OUTS...`); docs/instructors.md.
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of .ipynb files>" >&2; exit 2; }
 	@case " $(GRADE_OPTS) " in *" --no-sandbox "*) ;; *) scripts/install_sandbox.sh ;; esac
 	$(BIN)/python -m grader "$(SUBMISSIONS)" --out grading_results $(GRADE_OPTS)
+	$(BIN)/python -m grader report grading_results --submissions "$(SUBMISSIONS)" \
+		$(if $(ROSTER),--roster "$(ROSTER)",)
 
 # The graded student release in release/: learner notebooks and utils, solution() withheld,
 # hints kept. RELEASE_OPTS="--without-references" also leaves the reference solutions out.
 release: $(STAMP)
 	rm -rf release
 	$(BIN)/python -m grader release release $(RELEASE_OPTS)
+
+# The learner distribution in student-dist/: what students may see and nothing else: the
+# notebooks, the course package with the reference solutions left out, its data; no lesson
+# sources, no utils/exercises/solutions/, no grader or tests. Publish it (e.g. as its own git
+# repository or branch for nbgitpuller links); postBuild installs the same into a hub image.
+student-dist: $(STAMP)
+	rm -rf student-dist
+	$(BIN)/python -m grader release student-dist --without-references
+
+# An nbgrader course for all ten lessons in nbgrader-course/ (source/<lessonNN>/, release/
+# after `nbgrader generate_assignment`, nbgrader_config.py) with its exchange at EXCHANGE
+# (default nbgrader-course/exchange; on a hub, a folder every user can reach). NBGRADER_OPTS
+# passes more options (--course-id). docs/instructors.md, "Or use nbgrader".
+EXCHANGE ?= $(CURDIR)/nbgrader-course/exchange
+nbgrader-course: $(STAMP)
+	$(BIN)/python scripts/nbgrader_course.py nbgrader-course --exchange "$(EXCHANGE)" $(NBGRADER_OPTS)
 
 # Every lesson in JupyterLab in headless Chromium: Run All, no errors, sliders render and respond.
 # Installs Debian's chromium if missing (scripts/install_browser.sh).

@@ -4,8 +4,10 @@ Each lab starts as its make target starts it (same options, lab/README.md), on a
 notebooks/ and with temporary user config, runtime and workspace folders, so only the settings
 the course installs into its own environment (scripts/install_lab_settings.py) play a part:
 
-- the learner's lab opens lesson 01 on the course kernel, has no nbgrader menu, no Formgrader,
-  Course List or Create Assignment, and shows no news notification;
+- the learner's lab opens lesson 01 on the course kernel, has no Formgrader, Course List or
+  Create Assignment, and shows no news notification; its Nbgrader menu holds only the
+  Assignment List (the student's side of nbgrader's exchange), which the test opens from that
+  menu and from the command palette;
 - the instructor's lab has nbgrader's menu with Formgrader and Course List, and the Create
   Assignment panel.
 
@@ -144,22 +146,65 @@ def _state(page) -> dict:
     )
 
 
+def _assignments_tab_open(page) -> bool:
+    return page.evaluate(
+        """() => [...window.jupyterapp.shell.widgets('main')]
+                 .some(w => w.id === 'nbgrader-assignment-list' && w.isVisible)"""
+    )
+
+
+def _close_assignments(page) -> None:
+    page.evaluate(
+        """() => { for (const w of [...window.jupyterapp.shell.widgets('main')])
+                     if (w.id === 'nbgrader-assignment-list') w.close(); }"""
+    )
+    page.wait_for_timeout(500)
+
+
 def test_learner_lab_opens_lesson_01_without_instructor_tools_or_news(browser, tmp_path):
     process, base, log = _start_lab(tmp_path, instructor=False)
     try:
         context, page = _open(browser, base)
         state = _state(page)
         page.screenshot(path=str(tmp_path / "learner-lab.png"))
+        # The Assignment List from the menu: Nbgrader -> Assignment List (nothing else there).
+        page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+        menu_items = [t.strip() for t in page.locator(".lm-Menu-itemLabel").all_inner_texts()
+                      if t.strip()]
+        page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+        page.wait_for_timeout(1500)
+        from_menu = _assignments_tab_open(page)
+        page.screenshot(path=str(tmp_path / "learner-assignments-from-menu.png"))
+        _close_assignments(page)
+        # ... and from the command palette (View -> Activate Command Palette), searching
+        # "Assignment", clicking the hit.
+        page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="View").click()
+        page.locator(".lm-Menu-itemLabel", has_text="Activate Command Palette").click()
+        page.locator(".lm-CommandPalette-input:visible").fill("Assignment")
+        page.wait_for_timeout(500)
+        hits = page.locator(".lm-CommandPalette-item:visible .lm-CommandPalette-itemLabel")
+        palette_hits = [t.strip() for t in hits.all_inner_texts()]
+        hits.filter(has_text="Assignment List").first.click()
+        page.wait_for_timeout(1500)
+        from_palette = _assignments_tab_open(page)
+        panel_text = page.locator("#nbgrader-assignment-list").inner_text()
+        page.screenshot(path=str(tmp_path / "learner-assignments-from-palette.png"))
         context.close()
     finally:
         _stop(process)
     assert state["path"] == "01_ode_basics.ipynb"
     assert state["kernel"] == "neural-ode-course"
-    assert not any(state["active"].values()), state["active"]
+    instructor = {k: v for k, v in state["active"].items() if k != "menu"}
+    assert not any(instructor.values()), state["active"]
     assert not state["formgraderCommand"] and not state["courseListCommand"]
-    # nbgrader's student side stays: Assignment List (command palette) and the Validate button
+    # nbgrader's student side stays: Assignment List and the Validate button
     assert state["studentTools"] == [True, True] and state["assignmentListCommand"]
-    assert "Nbgrader" not in state["menus"], state["menus"]
+    assert "Nbgrader" in state["menus"], state["menus"]
+    assert menu_items == ["Assignment List"], menu_items
+    assert from_menu, "the Assignment List did not open from the Nbgrader menu"
+    assert "Assignment List" in palette_hits, palette_hits
+    assert from_palette, "the Assignment List did not open from the command palette"
+    assert "Released assignments" in panel_text or "assignments" in panel_text.lower()
     assert not any("Create Assignment" in tab for tab in state["tabs"]), state["tabs"]
     assert not state["toasts"], f"a notification popped up: {state['toasts']}"
 
