@@ -88,6 +88,7 @@ def _figure(title: str, fig) -> str:
 
 def _histograms(book: Gradebook, counted: list[Submission]) -> str:
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     lessons = [lesson for lesson in book.lessons if any(s.lesson == lesson for s in counted)]
     if not lessons:
@@ -104,6 +105,8 @@ def _histograms(book: Gradebook, counted: list[Submission]) -> str:
         ax.set_xlabel(f"points (of {top:g})")
         ax.set_ylabel("students")
         ax.set_xlim(-0.6, top + 0.6)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in list(axes.flat)[len(lessons):]:
         ax.axis("off")
     fig.tight_layout()

@@ -56,6 +56,11 @@ def _submission(out: Path, subs: Path, name: str, lesson: str, statuses: list[st
 
 @pytest.fixture
 def graded(tmp_path):
+    return write_graded(tmp_path)
+
+
+def write_graded(tmp_path: Path) -> tuple[Path, Path]:
+    """A grader's output folder and its submissions folder, written by hand."""
     out, subs = tmp_path / "out", tmp_path / "subs"
     rows = []
     rows += _submission(out, subs, "alice/first.ipynb", L1, ["passed", "wrong"], mtime=1e9 + 10)
