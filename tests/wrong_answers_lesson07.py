@@ -92,6 +92,13 @@ def augment_random_padding(x, n_extra):
     return torch.cat((x, 0.01 * torch.randn(*x.shape[:-1], n_extra, dtype=x.dtype)), dim=-1)
 
 
+def block_ignores_time(func, x, t_end):
+    """Calls func at t = 0 whatever the solver's t: wrong for time-dependent dynamics."""
+    ys, stats = odeint(lambda t, h: func(torch.zeros_like(t), h), x, _t(x, t_end), rtol=1e-3,
+                       atol=1e-3, return_stats=True)
+    return ys[-1], stats.n_fevals
+
+
 WRONG = {
     "ex07_ode_block": [
         block_returns_trajectory,
@@ -103,6 +110,7 @@ WRONG = {
         block_detaches_input,
         block_with_rk4,
         block_backwards_in_time,
+        block_ignores_time,
         block_state_only,
     ],
     "ex07_augment": [

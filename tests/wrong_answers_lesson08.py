@@ -166,6 +166,20 @@ def hutchinson_summed_over_the_batch(f, z, noise):
     return (eps_jacobian * noise).sum()
 
 
+def linear_constant_for_two_dimensions(A, x, t_end):
+    """The normalising constant hard-coded for D = 2: log(2 pi)."""
+    z_end = x @ torch.linalg.matrix_exp(A * t_end).T
+    return -0.5 * (z_end**2).sum(dim=1) - math.log(2 * math.pi) + t_end * torch.trace(A)
+
+
+def linear_in_float64(A, x, t_end):
+    """Computes in float64 whatever the input: float64 out for float32 in."""
+    A, x = A.double(), x.double()
+    z_end = x @ torch.linalg.matrix_exp(A * t_end).T
+    return (-0.5 * (z_end**2).sum(dim=1) - 0.5 * x.shape[1] * math.log(2 * math.pi)
+            + t_end * torch.trace(A))
+
+
 WRONG = {
     "ex08_jacobian_trace": [
         trace_summing_the_whole_jacobian,
@@ -184,6 +198,8 @@ WRONG = {
         linear_with_exp_A_times_x_unrotated,
         linear_without_normalising_constant,
         linear_with_sum_of_entries,
+        linear_constant_for_two_dimensions,
+        linear_in_float64,
         linear_through_numpy,
     ],
     "ex08_hutchinson_estimate": [

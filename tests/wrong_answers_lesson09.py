@@ -142,6 +142,19 @@ def readout_detached(func, readout, z0, t_query, step_size):
     return _readout(func, readout, z0, t_query, step_size).detach()
 
 
+def encoder_assigns_in_place(cell, x, mask, t):
+    """Writes the observed rows into h (h[...] = ...): autograd's saved h is overwritten."""
+    batch, n_times = x.shape
+    h = x.new_zeros(batch, cell.hidden_size)
+    t_before = t[-1].expand(batch).clone()
+    for i in reversed(range(n_times)):
+        h_new = cell(torch.stack((x[:, i], t_before - t[i], t[i].expand(batch)), dim=-1), h)
+        seen = mask[:, i]
+        h[seen] = h_new[seen]
+        t_before = torch.where(seen, t[i], t_before)
+    return h
+
+
 WRONG = {
     "ex09_encode_backwards": [
         encoder_forwards_in_time,
@@ -152,6 +165,7 @@ WRONG = {
         encoder_features_swapped,
         encoder_starts_from_ones,
         encoder_gap_to_previous_grid_point,
+        encoder_assigns_in_place,
         encoder_returns_every_state,
     ],
     "ex09_latent_readout": [

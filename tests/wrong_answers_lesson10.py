@@ -138,11 +138,26 @@ def forgets_return(dV, dT, q, p, h):
     p_new = p_half - 0.5 * h * dV(q_new)  # noqa: F841
 
 
+def field_always_detaching(H, y):
+    """A leaf of its own even for a y that requires grad: cuts the gradient through a rollout."""
+    y = y.detach().requires_grad_(True)
+    (dH,) = torch.autograd.grad(H(y).sum(), y, create_graph=True)
+    return torch.stack((dH[..., 1], -dH[..., 0]), dim=-1)
+
+
+def field_switching_on_the_callers_grad(H, y):
+    """requires_grad_ on the caller's tensor itself."""
+    y.requires_grad_(True)
+    (dH,) = torch.autograd.grad(H(y).sum(), y, create_graph=True)
+    return torch.stack((dH[..., 1], -dH[..., 0]), dim=-1)
+
+
 WRONG = {
     "ex10_hamiltonian_field": [
         field_is_the_plain_gradient, field_with_swapped_signs, field_without_minus,
         field_in_q_p_order, field_without_create_graph,
-        field_for_batches_of_rows_only, field_without_sum, field_as_numpy, field_in_float64,
+        field_for_batches_of_rows_only, field_without_sum, field_always_detaching,
+        field_switching_on_the_callers_grad, field_as_numpy, field_in_float64,
     ],
     "ex10_leapfrog_step": [
         symplectic_euler, explicit_euler, second_kick_at_old_position, drift_with_old_momentum,

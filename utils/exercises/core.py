@@ -9,7 +9,7 @@ solutions out)::
         reference="lesson01.euler_step",     # utils.exercises.solutions.lesson01.euler_step
         cases=_step_cases,                   # () -> list[Case]: the learner's check runs these
         hidden_cases=_hidden_step_cases,     # () -> list[Case]: only the grader runs these
-        hint_text="y_{n+1} = y_n + h f(t_n, y_n)",
+        hints=("Euler follows the slope ...", "y_{n+1} = y_n + h f(t_n, y_n)"),
     )
 
 and the notebook uses it in two cells: the learner's answer (an nbgrader solution cell), then
@@ -78,8 +78,13 @@ class Exercise:
             needed; the function later cells use while the learner's answer is not right yet.
         cases: returns the :class:`Case` list the learner's check runs (built with the random
             generators seeded, so building twice gives the same cases).
-        hint_text: a nudge, printed by :meth:`hint`.
-        hidden_cases: more cases that only the grader (and the self-check) run.
+        hints: the hints in steps, without the answer's code: ``hint()`` prints the first (a
+            nudge toward the idea), ``hint(2)`` the second (the structure, in words and maths);
+            ``solution()`` is the code.
+        hidden_cases: more cases the check cell runs too (as the grader does), reported by name
+            and by the mistake they guard against, never by their inputs or expected values.
+        result_names: the names of the results, for an answer that returns several
+            (``("q_new", "p_new")``); messages say "q_new: ..." rather than "result 1 of 2".
         answer_name: the name of the learner's function in the notebook (default: the
             reference's name).
         withholds: the course functions that would answer the exercise (dotted names, e.g.
@@ -89,14 +94,19 @@ class Exercise:
     """
 
     def __init__(self, *, id: str, title: str, points: float, reference: str,
-                 cases: Callable[[], Sequence[Case]], hint_text: str,
+                 cases: Callable[[], Sequence[Case]], hints: Sequence[str],
                  hidden_cases: Callable[[], Sequence[Case]] | None = None,
-                 answer_name: str = "", withholds: Sequence[str] = ()):
+                 answer_name: str = "", withholds: Sequence[str] = (),
+                 result_names: Sequence[str] = ()):
         if not isinstance(reference, str) or "." not in reference:
             raise TypeError(f"reference must be 'lessonNN.function', got {reference!r}")
+        if isinstance(hints, str) or len(hints) != 2:
+            raise TypeError(f"{id}: hints must be (a nudge, the structure)")
         self.id, self.title, self.points = id, title, points
         self.reference_path = reference
-        self.cases, self.hidden_cases, self.hint_text = cases, hidden_cases, hint_text
+        self.cases, self.hidden_cases = cases, hidden_cases
+        self.hints = tuple(textwrap.dedent(h).strip() for h in hints)
+        self.result_names = tuple(result_names)
         self.answer_name = answer_name or reference.rsplit(".", 1)[1]
         self.withholds = tuple(withholds)
         self._cache: dict = {}
@@ -140,7 +150,7 @@ class Exercise:
         if problem:
             result = CheckResult(self.id, Status.WRONG, problem, 0.0, self.points)
         else:
-            result = self.evaluate(answer)
+            result = self.evaluate(answer, hidden=True)  # passed here = passed at grading
         if result.passed:
             print(f"[passed] {self.title}: {result.message}")
             return answer
@@ -161,9 +171,19 @@ class Exercise:
         except ReferenceWithheld:
             return False
 
-    def hint(self) -> None:
-        """Print a hint."""
-        print(f"Hint for '{self.title}':\n{textwrap.indent(self.hint_text.strip(), '  ')}")
+    def hint(self, level: int = 1) -> None:
+        """Print a hint: ``hint()`` a nudge toward the idea, ``hint(2)`` the structure."""
+        try:
+            level = min(max(int(level), 1), len(self.hints))
+        except (TypeError, ValueError):
+            level = 1
+        text = textwrap.fill(self.hints[level - 1], 92, break_long_words=False,
+                             break_on_hyphens=False)
+        more = (f"\n  More: ex.{_attribute_name(self)}.hint({level + 1})."
+                if level < len(self.hints) else
+                f"\n  Still stuck? ex.{_attribute_name(self)}.solution() shows a solution.")
+        print(f"Hint {level} of {len(self.hints)} for '{self.title}':\n"
+              f"{textwrap.indent(text, '  ')}{more}")
 
     def solution(self) -> None:
         """Print the reference solution's source code (withheld in the graded release)."""
@@ -221,8 +241,10 @@ class Exercise:
             if len(set(names)) != len(names):
                 raise ValueError(f"{self.id}: two {key} share a name: {names}")
             asked_by = self.title.split(":", 1)[0]
-            self._cache[key] = tuple(replace(c, withheld=self.withholds, asked_by=asked_by)
-                                     for c in built)
+            self._cache[key] = tuple(
+                replace(c, withheld=self.withholds, asked_by=asked_by,
+                        result_names=c.result_names or self.result_names)
+                for c in built)
         return self._cache[key]
 
 

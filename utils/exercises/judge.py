@@ -84,7 +84,14 @@ class Case:
             uses it.
         rtol, atol: tolerances of the comparison (``numpy.allclose`` semantics).
         no_grad: run the call under ``torch.no_grad()``, as an adjoint's backward pass does.
-        why: one sentence on what the case guards, added to the message when it fails.
+        why: one sentence on the mistake the case guards against, added to the message only when
+            that mistake is what went wrong: the failure is of a kind in ``why_on`` and, if
+            ``why_if`` is given, the answer's result matches the mistake's.
+        why_on: the kinds of failure ``why`` explains (default: wrong values), among "values",
+            "shape", "dtype", "kind", "no_grad" (the result does not require grad), "gradient"
+            (gradients through the result differ), "checker" (a harness could not use it).
+        why_if: the mistake itself, written as a wrong answer (a module-level function): when
+            given, ``why`` shows only if the answer's result matches this function's result.
         may_change: positions of the answer's arguments it is meant to change in place (a model
             that an optimizer step updates); every other argument must come back unchanged.
         result_names: what each item of a tuple result is ("dL/dh0", ...), used in messages.
@@ -103,6 +110,8 @@ class Case:
     atol: float = 1e-8
     no_grad: bool = False
     why: str = ""
+    why_on: tuple[str, ...] = ("values",)
+    why_if: Callable[..., Any] | None = None
     may_change: tuple[int, ...] = ()
     result_names: tuple[str, ...] = ()
     hidden: bool = False
@@ -187,7 +196,7 @@ class Value:
         if self.kind in ("list", "tuple"):
             out["items"] = [v.to_json() for v in self.items]
         if self.text:
-            out["text"] = self.text[:300]
+            out["text"] = _cap(self.text, 300)
         return out
 
     @classmethod
@@ -282,17 +291,20 @@ class Outcome:
     mutated: tuple[str, ...] = ()
     last_return: Value | None = None
     gradient: Value | None = None
+    flags: tuple[str, ...] = ()  # "no_create_graph", "requires_grad_changed:y": what the run saw
+    mistake: Value | None = None  # on expected outcomes: what the case's ``why_if`` mistake gives
 
     _STATUSES = ("returned", "raised", "not attempted", "undefined", "not callable",
                  "checker failed")
 
     def to_json(self) -> dict:
         return {
-            "case": self.case[:300], "status": self.status, "error": self.error[:2000],
+            "case": self.case[:300], "status": self.status, "error": _cap(self.error, 2000),
             "mutated": list(self.mutated)[:20],
             "value": None if self.value is None else self.value.to_json(),
             "last_return": None if self.last_return is None else self.last_return.to_json(),
             "gradient": None if self.gradient is None else self.gradient.to_json(),
+            "flags": [_cap(f, 80) for f in self.flags[:20]],
         }
 
     @classmethod
@@ -308,9 +320,13 @@ class Outcome:
             raw = data.get(key)
             return None if raw is None else Value.from_json(raw)
 
+        flags = data.get("flags", [])
+        if not isinstance(flags, list):
+            raise ValueError("an outcome whose 'flags' is not a list")
         return cls(str(data.get("case", ""))[:300], data["status"], value("value"),
                    str(data.get("error", ""))[:2000], tuple(str(m)[:50] for m in mutated[:20]),
-                   value("last_return"), value("gradient"))
+                   value("last_return"), value("gradient"),
+                   tuple(str(f)[:80] for f in flags[:20]))
 
 
 # -- running an answer -------------------------------------------------------------------------
@@ -379,6 +395,42 @@ def _argument_names(function, count: int) -> list[str]:
     return (names + [f"argument {i + 1}" for i in range(len(names), count)])[:count]
 
 
+def _grad_flags(x, depth: int = 0):
+    """The ``requires_grad`` flags of the tensors in ``x`` (to spot ``requires_grad_`` on the
+    caller's tensor), or None where there is no tensor."""
+    if isinstance(x, torch.Tensor):
+        return bool(x.requires_grad)
+    if isinstance(x, (list, tuple)) and depth < 3:
+        return tuple(_grad_flags(v, depth + 1) for v in x)
+    return None
+
+
+class _GradWatch:
+    """Notes whether the answer called ``torch.autograd.grad`` without ``create_graph=True``
+    (a gradient that exists but cannot be differentiated again)."""
+
+    def __init__(self):
+        self.without_graph = False
+        self.original = None
+
+    def __enter__(self):
+        self.original = original = torch.autograd.grad
+
+        def grad(*args, **kwargs):
+            create = kwargs.get("create_graph", args[4] if len(args) > 4 else False)
+            if not create and torch.is_grad_enabled():
+                self.without_graph = True
+            return original(*args, **kwargs)
+
+        grad.__wrapped__ = original
+        torch.autograd.grad = grad
+        return self
+
+    def __exit__(self, *exc):
+        torch.autograd.grad = self.original
+        return False
+
+
 class _Recorder:
     """Calls the answer for a harness, noting in-place changes and the last value returned."""
 
@@ -389,24 +441,37 @@ class _Recorder:
         self.mutated: list[str] = []
         self.last_return = None
         self.calls = 0
+        self.flags: list[str] = []
         self.__name__ = getattr(answer, "__name__", "answer")
 
     def __call__(self, *args, **kwargs):
         before = [None if i in self.may_change else _snapshot(a) for i, a in enumerate(args)]
+        flags = [None if i in self.may_change else _grad_flags(a) for i, a in enumerate(args)]
+        watch = _GradWatch()
         try:
-            with withholding(self.withheld, self.asked_by):
+            with withholding(self.withheld, self.asked_by), watch:
                 result = self.answer(*args, **kwargs)
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
+            self._note(watch)
             raise _AnswerRaised(exc) from exc
+        self._note(watch)
         self.calls += 1
         self.last_return = result
+        names = _argument_names(self.answer, len(args))
         if not self.mutated:
-            names = _argument_names(self.answer, len(args))
             self.mutated = [n for n, b, a in zip(names, before, args, strict=True)
                             if not _unchanged(b, a)]
+        for name, flag, arg in zip(names, flags, args, strict=True):
+            note = f"requires_grad_changed:{name}"
+            if flag is not None and flag != _grad_flags(arg) and note not in self.flags:
+                self.flags.append(note)
         return result
+
+    def _note(self, watch) -> None:
+        if watch.without_graph and "no_create_graph" not in self.flags:
+            self.flags.append("no_create_graph")
 
 
 def _learner_frames(tb) -> list[traceback.FrameSummary]:
@@ -418,11 +483,22 @@ def _learner_frames(tb) -> list[traceback.FrameSummary]:
             and "site-packages" not in f.filename and not f.filename.startswith("<frozen")]
 
 
+def _error_words(exc: BaseException, limit: int) -> str:
+    """'RuntimeError: ...', without torch's debugging advice, capped at a whole word; an
+    autograd in-place error says what that means for the learner's code."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    if "Hint: enable anomaly detection" in text:  # torch's advice, for a debugger, not here
+        text = text.split("Hint: enable anomaly detection")[0].strip()
+    if "inplace operation" in text or "in-place operation" in text:
+        text = (f"{type(exc).__name__}: a tensor autograd needs was changed in place "
+                "(`h[...] = ...`, `h += ...` or a method ending in `_`); build a new tensor "
+                "instead (torch.where, torch.cat)")
+    return _cap(text, limit)
+
+
 def _explain(exc: BaseException) -> str:
     """'ValueError: ... (line 3 of your `euler_step`: return y + h * f(t))'."""
-    text = f"{type(exc).__name__}: {exc}".strip()
-    if len(text) > 400:
-        text = text[:400] + " ..."
+    text = _error_words(exc, 400)
     frames = _learner_frames(exc.__traceback__)
     if frames:
         last = frames[-1]
@@ -578,16 +654,19 @@ def run_case(answer, case: Case) -> Outcome:
         exc = wrapped.original
         if isinstance(exc, NotImplementedError):
             return Outcome(case.name, "not attempted", mutated=tuple(recorder.mutated))
-        return Outcome(case.name, "raised", error=_explain(exc), mutated=tuple(recorder.mutated))
+        return Outcome(case.name, "raised", error=_explain(exc), mutated=tuple(recorder.mutated),
+                       flags=tuple(recorder.flags))
     except Exception as exc:  # the harness failed on what the answer returned
-        return Outcome(case.name, "checker failed", error=f"{type(exc).__name__}: {exc}"[:400],
+        return Outcome(case.name, "checker failed",
+                       error=_cap(f"{type(exc).__name__}: {exc}", 400),
                        mutated=tuple(recorder.mutated),
-                       last_return=describe(recorder.last_return) if recorder.calls else None)
+                       last_return=describe(recorder.last_return) if recorder.calls else None,
+                       flags=tuple(recorder.flags))
     finally:
         _set_rng_state(saved)
     return Outcome(case.name, "returned", value=describe(result), mutated=tuple(recorder.mutated),
                    last_return=describe(recorder.last_return) if case.call is not None else None,
-                   gradient=gradient)
+                   gradient=gradient, flags=tuple(recorder.flags))
 
 
 def _leaves(x, found: list, depth: int = 0) -> list:
@@ -631,7 +710,7 @@ def _input_gradients(result, args) -> Value | None:
             grads = torch.autograd.grad(total, leaves, allow_unused=True)
     except Exception as exc:  # e.g. an in-place change of a tensor autograd needed
         return Value("other", text=f"backpropagating through your result failed: "
-                                  f"{type(exc).__name__}: {str(exc)[:300]}")
+                                  f"{_error_words(exc, 240)}")
     return describe(tuple(torch.zeros_like(leaf) if g is None else g
                           for leaf, g in zip(leaves, grads, strict=True)))
 
@@ -643,9 +722,13 @@ def expected_outcomes(exercise, cases: Iterable[Case]) -> list[Outcome]:
         if case.expected is WITHHELD:
             raise ValueError(f"{case.label} has had its expected value removed")
         if case.expected is FROM_REFERENCE:
-            out.append(run_case(exercise.reference, case))
+            outcome = run_case(exercise.reference, case)
         else:
-            out.append(Outcome(case.name, "returned", value=describe(case.expected)))
+            outcome = Outcome(case.name, "returned", value=describe(case.expected))
+        if case.why_if is not None:
+            mistake = run_case(case.why_if, replace(case, withheld=()))
+            outcome = replace(outcome, mistake=mistake.value)
+        out.append(outcome)
     return out
 
 
@@ -658,23 +741,36 @@ def judge(exercise, cases: Iterable[Case], outcomes: Iterable[Outcome],
 
     Cases are judged in order and the first that fails decides the verdict; the iterables are
     consumed lazily, so a caller may run cases one by one and stop at the first failure.
-    A hidden case's message names the case, never its values.
+    A hidden case's message names the case (and the mistake it guards against, when that is
+    what went wrong), never its values.
     """
     count = 0
     hidden = 0
     for case, got, want in zip(cases, outcomes, expected, strict=False):
         count += 1
         hidden += case.hidden
-        status, problem = case_problem(exercise, case, got, want)
+        status, kind, problem = _diagnose(exercise, case, got, want)
         if problem:
-            if case.why and status == Status.WRONG:
-                problem += f" ({case.why})"
+            if status == Status.WRONG and _why_applies(case, kind, got, want):
+                problem = f"{problem.rstrip('.')} ({case.why})"
             return _result(exercise, status, problem)
     if count == 0:
         return _result(exercise, Status.WRONG, "no cases were run")
     shown = f"all {count - hidden} cases match" if not hidden else (
         f"all {count - hidden} cases and {hidden} hidden case{'' if hidden == 1 else 's'} match")
     return _result(exercise, Status.PASSED, shown + ".")
+
+
+def _why_applies(case: Case, kind: str, got: Outcome, want: Outcome) -> bool:
+    """Whether the case's ``why`` explains this failure: its kind, and the mistake's result."""
+    if not case.why or kind not in case.why_on:
+        return False
+    if case.why_if is None:
+        return True
+    if want.mistake is None or got.value is None:
+        return False
+    loose = replace(case, rtol=max(case.rtol, 1e-5), atol=max(case.atol, 1e-7), result_names=())
+    return _compare(got.value, want.mistake, loose, hidden=True) == ("", "")
 
 
 def _result(exercise, status: Status, message: str) -> CheckResult:
@@ -684,55 +780,110 @@ def _result(exercise, status: Status, message: str) -> CheckResult:
 
 def case_problem(exercise, case: Case, got: Outcome, want: Outcome) -> tuple[Status, str]:
     """(status, '') if ``got`` is right for ``case``, else (status, a sentence for the learner)."""
+    status, _, problem = _diagnose(exercise, case, got, want)
+    return status, problem
+
+
+_CREATE_GRAPH = (
+    "your function takes a gradient with torch.autograd.grad but without create_graph=True, so "
+    "the gradient it returns is a plain tensor that cannot be differentiated again; training "
+    "backpropagates through it: pass create_graph=True")
+
+
+def _wants_graph(want: Outcome) -> bool:
+    """Whether the reference's result on this case can be differentiated (requires grad)."""
+    return want.gradient is not None or _any_requires_grad(want.value) or (
+        want.last_return is not None and _any_requires_grad(want.last_return))
+
+
+def _any_requires_grad(value: Value | None) -> bool:
+    return value is not None and (value.requires_grad
+                                  or any(_any_requires_grad(v) for v in value.items))
+
+
+def _diagnose(exercise, case: Case, got: Outcome, want: Outcome) -> tuple[Status, str, str]:
+    """(status, kind of failure, message); the message is '' if ``got`` is right.
+
+    The order is the order of causes: missing ``create_graph``, an argument changed (in place,
+    or its ``requires_grad`` switched on), then what the result is: its kind, dtype, shape,
+    values, and last whether gradients flow through it.
+    """
     name = exercise.answer_name
     label = case.label
     if want.status != "returned":  # the course's own reference failed: never the learner's fault
-        return Status.WRONG, (f"{label}: the course's reference did not run ({want.status}: "
-                              f"{want.error}); please report this.")
+        return Status.WRONG, "reference", (
+            f"{label}: the course's reference did not run ({want.status}: "
+            f"{_cap(want.error, 300)}); please report this.")
     if got.status == "undefined":
-        return Status.NOT_ATTEMPTED, f"'{name}' is not defined yet: run your answer cell first."
+        return Status.NOT_ATTEMPTED, "undefined", (
+            f"'{name}' is not defined yet: run your answer cell first.")
     if got.status == "not callable":
-        return Status.WRONG, f"'{name}' should be a function (or class), {got.error}."
+        return Status.WRONG, "undefined", f"'{name}' should be a function (or class), {got.error}."
     if got.status == "not attempted":
-        return Status.NOT_ATTEMPTED, "replace `raise NotImplementedError()` with your code."
+        return Status.NOT_ATTEMPTED, "not attempted", (
+            "replace `raise NotImplementedError()` with your code.")
+    status, kind, problem = _diagnose_result(case, got, want)
+    if problem and "no_create_graph" in got.flags and _wants_graph(want) and (
+            kind in ("no_grad", "gradient", "checker")
+            or (kind == "raised" and ("does not require grad" in got.error
+                                      or "second time" in got.error))):
+        return Status.WRONG, "create_graph", f"{label}: {_CREATE_GRAPH}."
     if got.status == "raised":
-        return Status.WRONG, f"{label}: your code raised {got.error}" + _no_grad_note(case)
+        return status, kind, problem
+    changed = [f.split(":", 1)[1] for f in got.flags if f.startswith("requires_grad_changed:")]
+    if changed:
+        args = ", ".join(f"`{m}`" for m in changed)
+        return Status.WRONG, "mutated", (
+            f"{label}: your function switched on requires_grad of the caller's tensor {args} "
+            f"(`{changed[0]}.requires_grad_(...)` changes the caller's tensor itself); the "
+            f"caller's data must stay as it was. Leave `{changed[0]}` as it is when it already "
+            "requires grad (it may be a state inside a rollout), and otherwise make a leaf of "
+            "your own from a detached copy.")
     if got.mutated:
         args = ", ".join(f"`{m}`" for m in got.mutated)
-        return Status.WRONG, (
+        return Status.WRONG, "mutated", (
             f"{label}: your function changed its argument {args} in place (e.g. `y += ...` or "
             f"`y[...] = ...`); the caller's data must stay as it was. Build and return a new "
             f"array or tensor instead (e.g. `y_next = y + h * f(t, y)`).")
+    return status, kind, problem
+
+
+def _diagnose_result(case: Case, got: Outcome, want: Outcome) -> tuple[Status, str, str]:
+    label = case.label
+    if got.status == "raised":
+        return Status.WRONG, "raised", (f"{label}: your code raised {got.error}"
+                                        + _no_grad_note(case))
     if got.status == "checker failed":
         returned = got.last_return
         if returned is None:
-            return Status.WRONG, (f"{label}: the check could not call your function "
-                                  f"({got.error}); does it take the arguments the exercise "
-                                  "describes?")
+            return Status.WRONG, "checker", (
+                f"{label}: the check could not call your function ({got.error}); does it take "
+                "the arguments the exercise describes?")
         if returned.kind == "none":
-            return Status.WRONG, (f"{label}: your function returned None: did it forget to "
-                                  "`return` its result?")
+            return Status.WRONG, "kind", (f"{label}: your function returned None: did it forget "
+                                          "to `return` its result?")
         shape_hint = _expected_shape_words(want.last_return)
-        return Status.WRONG, (
+        return Status.WRONG, "checker", (
             f"{label}: the check could not use what your function returned "
             f"({returned.words}){shape_hint}.")
     if got.status != "returned" or got.value is None:
-        return Status.WRONG, f"{label}: no result ({got.status})"
-    problem = _compare(got.value, want.value, case, hidden=case.hidden)
+        return Status.WRONG, "checker", f"{label}: no result ({got.status})"
+    kind, problem = _compare(got.value, want.value, case, hidden=case.hidden)
     if problem:
-        return Status.WRONG, f"{label}: {problem}"
+        return Status.WRONG, kind, f"{label}: {problem}"
     if want.gradient is not None and want.gradient.kind != "other":
         if got.gradient is not None and got.gradient.kind == "other":
-            return Status.WRONG, f"{label}: the values are right, but {got.gradient.text}"
+            return Status.WRONG, "gradient", (f"{label}: the values are right, but "
+                                              f"{got.gradient.text}")
         quiet = replace(case, rtol=max(case.rtol, 1e-5), atol=max(case.atol, 1e-7),
                         result_names=())
-        if got.gradient is None or _compare(got.gradient, want.gradient, quiet, hidden=True):
-            return Status.WRONG, (
+        if got.gradient is None or _compare(got.gradient, want.gradient, quiet, hidden=True)[1]:
+            return Status.WRONG, "gradient", (
                 f"{label}: the values are right, but the gradients through your result are not "
                 "(the check backpropagates through it to the inputs that require grad, as "
                 "training does). Somewhere the computation leaves autograd: `.detach()`, "
                 "`torch.no_grad()`, `.item()`, `torch.tensor(...)` of results or a NumPy detour.")
-    return Status.PASSED, ""
+    return Status.PASSED, "", ""
 
 
 def _no_grad_note(case: Case) -> str:
@@ -756,66 +907,91 @@ def _deep_words(value: Value) -> str:
     return value.words
 
 
-def _compare(got: Value, want: Value, case: Case, *, hidden: bool, where: str = "") -> str:
-    """'' if ``got`` matches ``want``, else what differs (values only for visible cases)."""
+def _compare(got: Value, want: Value, case: Case, *, hidden: bool, where: str = ""
+             ) -> tuple[str, str]:
+    """('', '') if ``got`` matches ``want``, else (kind of failure, what differs); values are
+    shown only for visible cases. Kinds: kind, dtype, shape, nan, values, no_grad."""
     prefix = f"{where}: " if where else ""
     if got.kind == "none" and want.kind != "none":
-        return f"{prefix}your function returned None: did it forget to `return` its result?"
+        return "kind", f"{prefix}your function returned None: did it forget to `return` its result?"
     if want.kind in ("list", "tuple"):
         if got.kind not in ("list", "tuple"):
-            return f"{prefix}expected {_deep_words(want)}, got {got.words}"
+            return "kind", f"{prefix}expected {_deep_words(want)}, got {got.words}"
         if len(got.items) != len(want.items):
-            return (f"{prefix}expected {len(want.items)} results ({_deep_words(want)}), got "
-                    f"{len(got.items)}")
+            return "kind", (f"{prefix}expected {len(want.items)} results ({_deep_words(want)}), "
+                            f"got {len(got.items)}")
         names = case.result_names if len(case.result_names) == len(want.items) and not where \
             else [f"result {i + 1} of {len(want.items)}" for i in range(len(want.items))]
-        for name, g, w in zip(names, got.items, want.items, strict=True):
-            problem = _compare(g, w, case, hidden=hidden, where=f"{where} {name}".strip())
-            if problem:
-                return problem
-        return ""
+        found = [_compare(g, w, case, hidden=hidden, where=f"{where} {name}".strip())
+                 for name, g, w in zip(names, got.items, want.items, strict=True)]
+        for order in _ORDER:  # the most basic difference first, whichever item has it
+            for kind, problem in found:
+                if kind == order:
+                    return kind, problem
+        return "", ""
     if want.kind == "other" or want.data is None:
-        return f"{prefix}the expected result could not be described ({want.text})"
+        return "kind", f"{prefix}the expected result could not be described ({want.text})"
     scalar_kinds = ("number", "bool")
     if want.kind in ("ndarray", "tensor") and got.kind != want.kind and not (
             want.kind == "ndarray" and want.shape == () and got.kind in scalar_kinds):
-        return (f"{prefix}expected {want.words}, got {got.words}" +
-                (" (later cells index and slice it as an array: return np.stack(...) or "
-                 "np.array(...))" if want.kind == "ndarray" and got.kind == "list" else ""))
+        return "kind", (f"{prefix}expected {want.words}, got {got.words}" +
+                        (" (later cells index and slice it as an array: return np.stack(...) or "
+                         "np.array(...))" if want.kind == "ndarray" and got.kind == "list" else ""))
     if want.kind in scalar_kinds and got.kind not in (*scalar_kinds, "ndarray"):
-        return (f"{prefix}expected a plain number, got {got.words}" +
-                (" (use .item() for a Python float)" if got.kind == "tensor" else ""))
+        return "kind", (f"{prefix}expected a plain number, got {got.words}" +
+                        (" (use .item() for a Python float)" if got.kind == "tensor" else ""))
     if got.data is None:
-        return f"{prefix}expected {want.words}, got {got.words}"
+        return "kind", f"{prefix}expected {want.words}, got {got.words}"
     if want.kind in ("ndarray", "tensor") and got.kind == want.kind and got.dtype != want.dtype:
-        return (f"{prefix}expected dtype {want.dtype}, got {got.dtype} (the dtype the reference "
-                "returns on the same inputs: don't convert with .astype(), dtype= or .float())")
+        return "dtype", (
+            f"{prefix}expected dtype {want.dtype}, got {got.dtype}: the result keeps the dtype "
+            f"of the inputs. Something in your function makes or converts to {got.dtype} "
+            "(a constant or new tensor created without `dtype=` the inputs' dtype, `.double()`, "
+            "`.float()`, `.astype(...)` or a NumPy detour)")
     got_arr, want_arr = np.asarray(got.data), np.asarray(want.data)
     if want.kind in scalar_kinds and got_arr.size == 1:
         got_arr = got_arr.reshape(())
     if got_arr.shape != want_arr.shape:
         if want_arr.shape == ():
-            return f"{prefix}expected a single number, got an array of shape {got_arr.shape}"
-        return f"{prefix}expected shape {want_arr.shape}, got shape {got_arr.shape}"
+            return "shape", (f"{prefix}expected a single number, got an array of shape "
+                             f"{got_arr.shape}")
+        return "shape", f"{prefix}expected shape {want_arr.shape}, got shape {got_arr.shape}"
     if np.iscomplexobj(got_arr) and not np.iscomplexobj(want_arr):
-        return f"{prefix}expected real numbers, got complex ones"
+        return "values", f"{prefix}expected real numbers, got complex ones"
     if not np.isfinite(got_arr).all() and np.isfinite(want_arr).all():
-        return f"{prefix}the result contains NaN or inf" + ("" if hidden else f": {_fmt(got_arr)}")
+        return "nan", (f"{prefix}the result contains NaN or inf"
+                       + ("" if hidden else f": {_fmt(got_arr)}"))
     if not np.allclose(got_arr, want_arr, rtol=case.rtol, atol=case.atol, equal_nan=True):
         diff = float(np.nanmax(np.abs(got_arr - want_arr))) if got_arr.size else 0.0
         if hidden:
-            return f"{prefix}the values are not right"
+            return "values", f"{prefix}the values are not right"
         if np.allclose(got_arr, want_arr, rtol=1e-5, atol=case.atol):
-            return (f"{prefix}close, but not within the tolerance (rtol={case.rtol:g}): largest "
-                    f"difference {diff:.3g}, relative {_relative(got_arr, want_arr):.1e}. A step "
-                    "in lower precision (float32) or a slightly different formula?")
-        return (f"{prefix}expected {_fmt(want_arr)}, got {_fmt(got_arr)} "
-                f"(largest difference {diff:.3g})")
+            return "values", (
+                f"{prefix}close, but not within the tolerance (rtol={case.rtol:g}): largest "
+                f"difference {diff:.3g}, relative {_relative(got_arr, want_arr):.1e}: not the "
+                "same computation as the exercise asks for, only near it")
+        return "values", (f"{prefix}expected {_fmt(want_arr)}, got {_fmt(got_arr)} "
+                          f"(largest difference {diff:.3g})")
     if want.requires_grad and not got.requires_grad:
-        return (f"{prefix}the values are right, but no gradient flows through your result (it "
-                "does not require grad). Later cells differentiate through this function: avoid "
-                "torch.no_grad(), .detach(), .item() and NumPy inside it.")
-    return ""
+        return "no_grad", (
+            f"{prefix}the values are right, but no gradient flows through your result (it "
+            "does not require grad). Later cells differentiate through this function: avoid "
+            "torch.no_grad(), .detach(), .item() and NumPy inside it")
+    return "", ""
+
+
+_ORDER = ("kind", "dtype", "shape", "nan", "values", "no_grad")
+
+
+def _cap(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with an ellipsis."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 2, 1)]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:(") + " …"
 
 
 def _relative(got, want) -> float:

@@ -101,10 +101,13 @@ euler_step = Exercise(
     reference="lesson01.euler_step",
     cases=_step_cases,
     hidden_cases=_step_hidden_cases,
-    hint_text="""
-Euler follows the slope at the start of the step:  y_next = y + h * f(t, y).
-Call f with the time first and the state second, exactly as given. Return a new array
-(y + ...), don't change y in place (y += ... would change the caller's array).""",
+    hints=(
+        "Euler's method trusts the slope at the start of the step for the whole step of "
+        'length h.',
+        'The new state is the old state plus the step size times the slope f evaluated at the '
+        'current time and state (f takes the time first, then the state). Return a new array: '
+        "updating y in place would change the caller's array.",
+    ),
 )
 
 euler_solve = Exercise(
@@ -115,10 +118,13 @@ euler_solve = Exercise(
     reference="lesson01.euler_solve",
     cases=_solve_cases,
     hidden_cases=_solve_hidden_cases,
-    hint_text="""
-Start a list with y0. For every n, take one euler_step from (t[n], ys[-1]) with
-h = t[n+1] - t[n] (the grid need not be even) and append the result.
-Return np.stack(ys): an array of shape (len(t), *y0.shape), not a list.""",
+    hints=(
+        'Walk along the grid one interval at a time, with the step you wrote in Exercise 1.1.',
+        'Keep the states in a list that starts with y0. For each interval n, the step size is '
+        "that interval's own length t[n+1] - t[n] (the grid need not be even); step from the "
+        'last state at time t[n] and append. At the end turn the list into one array of shape '
+        '(len(t), *y0.shape).',
+    ),
 )
 
 rk4_step = Exercise(
@@ -129,9 +135,14 @@ rk4_step = Exercise(
     reference="lesson01.rk4_step",
     cases=_step_cases,
     hidden_cases=_step_hidden_cases,
-    hint_text="""
-k1 = f(t, y);  k2 = f(t + h/2, y + h/2 k1);  k3 = f(t + h/2, y + h/2 k2);  k4 = f(t + h, y + h k3)
-y_next = y + h/6 (k1 + 2 k2 + 2 k3 + k4)""",
+    hints=(
+        'RK4 samples the slope four times inside the step and averages them with weights 1, '
+        '2, 2, 1.',
+        'k1 is the slope at the start; k2 the slope at the midpoint time, reached with half a '
+        'step along k1; k3 the same with half a step along k2; k4 the slope at the end time, '
+        'reached with a full step along k3. The new state is y plus h times the weighted mean '
+        '(k1 + 2 k2 + 2 k3 + k4) / 6.',
+    ),
 )
 
 convergence_order = Exercise(
@@ -142,7 +153,11 @@ convergence_order = Exercise(
     reference="lesson01.convergence_order",
     cases=_order_cases,
     hidden_cases=_order_hidden_cases,
-    hint_text="""
-If error = C h^p then log(error) = log(C) + p log(h): a straight line of slope p.
-Fit it with np.polyfit(np.log(step_sizes), np.log(errors), 1) and return the slope.""",
+    hints=(
+        'If error = C h^p, what does the relation look like on log-log axes?',
+        'Taking logs, log(error) = log(C) + p log(h): a straight line whose slope is the '
+        'order p. Fit a degree-1 polynomial to the logs of the errors against the logs of the '
+        'step sizes (NumPy has a least-squares polynomial fit) and return its slope (the '
+        'first coefficient).',
+    ),
 )

@@ -82,10 +82,14 @@ residual_stack = Exercise(
     reference="lesson02.residual_stack",
     cases=_residual_cases,
     hidden_cases=_residual_hidden_cases,
-    hint_text="""
-dt = t_end / n_blocks. Start from h = h0 and repeat n_blocks times:
-    h = h + dt * f(n * dt, h)        # block n sees the time n * dt
-Return the final h. Write h = h + ..., not h += ...: in-place updates would change h0.""",
+    hints=(
+        "A residual block adds dt times f to its input: the stack is Euler's method in "
+        'disguise.',
+        'The step dt is t_end divided by n_blocks. Starting from h0, apply n_blocks blocks; '
+        'block n '
+        '(counting from 0) sees the time n dt and adds dt f(n dt, h). Rebind h to a new value '
+        'each time (no +=, which would change h0), and return the final state.',
+    ),
 )
 
 euler_growth = Exercise(
@@ -95,9 +99,13 @@ euler_growth = Exercise(
     reference="lesson02.euler_growth",
     cases=_growth_cases,
     hidden_cases=_growth_hidden_cases,
-    hint_text="""
-With z = x + i y the spiral is dz/dt = (-d + i w) z. One Euler step multiplies z by the complex
-number 1 + dt * (-d + i w); the norm is multiplied by its modulus: abs(1 + dt * complex(-d, w)).""",
+    hints=(
+        'Write the 2-D linear system as one complex equation dz/dt = lambda z with z = x + i '
+        'y.',
+        'Here lambda = -d + i w. One Euler step multiplies z by the complex number 1 + dt '
+        'lambda, so the norm of the state is multiplied by the modulus of that number: '
+        "Python's complex numbers and abs are enough.",
+    ),
 )
 
 reconstruction_error = Exercise(
@@ -107,9 +115,12 @@ reconstruction_error = Exercise(
     reference="lesson02.reconstruction_error",
     cases=_reconstruction_cases,
     hidden_cases=_reconstruction_hidden_cases,
-    hint_text="""
-y_end  = odeint(func, y0, [0.0, t_end], method=method, step_size=step_size)[-1]
-y_back = odeint(func, y_end, [t_end, 0.0], method=method, step_size=step_size)[-1]
-return the Euclidean norm of y_back - y0 as a float (np.linalg.norm).
-Import odeint inside the function: from utils.solvers import odeint""",
+    hints=(
+        'Solve forward from 0 to t_end, then solve the result back from t_end to 0, and '
+        'compare.',
+        "Use the course's odeint (import it inside your function) with the given method and "
+        'step size, once on the grid [0, t_end] and once, from the state at the end, on '
+        '[t_end, 0]; keep the last state of each solve. Return the Euclidean norm of (state '
+        'back at 0) minus y0 as a float.',
+    ),
 )

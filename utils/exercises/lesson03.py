@@ -112,11 +112,12 @@ odefunc_forward = Exercise(
     reference="lesson03.odefunc_forward",
     cases=_odefunc_cases,
     hidden_cases=_odefunc_hidden_cases,
-    hint_text="""
-Make t a column of the state's shape (..., 1):
-    t_column = torch.as_tensor(t, dtype=h.dtype).expand(*h.shape[:-1], 1)
-append it as the LAST input column: torch.cat((h, t_column), dim=-1); then
-linear1 -> torch.tanh -> linear2 (no tanh after the last layer).""",
+    hints=(
+        'The network sees the time as one more input feature, next to the state.',
+        "Make t a column with the state's leading shape (..., 1) and the state's dtype, "
+        'append it as the last feature (concatenate along the last axis), then apply the '
+        'first linear layer, tanh, and the second linear layer (no tanh after the last one).',
+    ),
 )
 
 tableau_step = Exercise(
@@ -127,13 +128,14 @@ tableau_step = Exercise(
     reference="lesson03.tableau_step",
     cases=_tableau_cases,
     hidden_cases=_tableau_hidden_cases,
-    hint_text="""
-slopes = []
-for each stage i (c_i = tableau.c[i], row a_i = tableau.a[i], which has i entries):
-    state_i = h + dt * sum_j a_i[j] * slopes[j]      # every earlier slope, not only the last
-    slopes.append(func(t + c_i * dt, state_i))
-return h + dt * sum_i tableau.b[i] * slopes[i]
-Build new tensors (x = x + ...), no in-place updates, no torch.no_grad().""",
+    hints=(
+        'Every Runge–Kutta method is the same loop over stages; only the numbers in c, a, b '
+        'change.',
+        'Keep a list of slopes. Stage i is evaluated at time t + c_i dt, at the state h plus '
+        'dt times the sum over the earlier slopes k_j weighted by row i of a (all earlier '
+        'slopes, not only the last). The step returns h plus dt times the b-weighted sum of '
+        'all slopes. Build new tensors (no in-place updates) so gradients flow.',
+    ),
 )
 
 neural_ode_forward = Exercise(
@@ -144,9 +146,12 @@ neural_ode_forward = Exercise(
     reference="lesson03.neural_ode_forward",
     cases=_forward_cases,
     hidden_cases=_forward_hidden_cases,
-    hint_text="""
-states = [h0]; for each interval i: dt = (t[i+1] - t[i]) / n_sub, take n_sub RK4 steps,
-tableau_step(func, t[i] + j * dt, h, dt, RK4), then append the state.
-Return torch.stack(states): shape (len(t), *h0.shape). Compute dt per interval: output times
-need not be evenly spaced.""",
+    hints=(
+        'Between two output times take n_sub equal RK4 steps with your tableau step; record a '
+        'state at each output time.',
+        'Start the list of states with h0. For each interval [t[i], t[i+1]] the sub-step is '
+        'its own length divided by n_sub (output times need not be evenly spaced); sub-step j '
+        'starts at time t[i] + j dt. After each interval append the state; stack the list '
+        'along a new first axis.',
+    ),
 )

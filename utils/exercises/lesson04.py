@@ -118,9 +118,12 @@ growth_gradients = Exercise(
                    for th, h0, T in [(0.5, 2.0, 1.0), (-1.2, 2.0, 0.5), (0.3, -1.5, 3.0)]],
     hidden_cases=lambda: [Case("theta=0.1, h0=4, T=2", args=(0.1, 4.0, 2.0)),
                           Case("theta=-0.4, h0=0.5, T=5", args=(-0.4, 0.5, 5.0))],
-    hint_text="""
-h(T) = h0 * exp(theta T), and L = h(T).
-dL/dh0 = exp(theta T);  dL/dtheta = T * h0 * exp(theta T).  Return them as a tuple.""",
+    hints=(
+        'dh/dt = theta h has a closed-form solution: differentiate it.',
+        'h(T) = h0 e^(theta T) and L = h(T). dL/dh0 is the factor in front of h0; dL/dtheta '
+        'brings down T from the exponent. Return the two as a tuple of plain floats, dL/dh0 '
+        'first.',
+    ),
 )
 
 augmented_dynamics = Exercise(
@@ -131,10 +134,14 @@ augmented_dynamics = Exercise(
     reference="lesson04.augmented_dynamics",
     cases=_dynamics_cases,
     hidden_cases=_dynamics_hidden_cases,
-    hint_text="""
-The backward pass runs under torch.no_grad(): open `with torch.enable_grad():`, make h a leaf
-that requires grad (h = h.detach().requires_grad_(True)), evaluate f = func(t, h), then
-torch.autograd.grad(f, (h, *params), grad_outputs=a, allow_unused=True) gives a^T df/dh and
-a^T df/dtheta in one pass. Return (f.detach(), -a^T df/dh, [-a^T df/dtheta_i for each param]);
-a parameter whose gradient is None gets torch.zeros_like(param).""",
+    hints=(
+        'The adjoint needs vector-Jacobian products a^T df/dh and a^T df/dtheta: one backward '
+        'pass gives both.',
+        'The backward solve runs under no_grad, so switch gradients back on inside your '
+        'function and evaluate f on a detached copy of h made a leaf that requires grad. Ask '
+        'autograd for the gradient of f with respect to h and every parameter at once, with a '
+        'as the vector to multiply by (some parameters may not be used: allow that, and give '
+        'them zeros). Return the detached f, minus the product for h, and the list of minus '
+        'the products for the parameters.',
+    ),
 )

@@ -68,13 +68,13 @@ training_step = Exercise(
     reference="lesson05.training_step",
     cases=lambda: [_step_case("sgd", 4), _step_case("adam", 3)],
     hidden_cases=lambda: [_step_case("sgd", 2)],
-    hint_text="""
-Four moves, in this order:
-  optimizer.zero_grad()                               # forget the last step's gradients
-  y_pred = odeint(func, y0, t, method="rk4")          # forward solve, shape like y_true
-  loss = (y_pred - y_true).pow(2).mean(); loss.backward()
-  optimizer.step()
-Return loss.item() (a Python float).""",
+    hints=(
+        'A training step: forget old gradients, predict, measure the loss, backpropagate, '
+        'update.',
+        "Zero the optimizer's gradients first; solve the ODE from y0 over t with the "
+        'fixed-step RK4 method; the loss is the mean squared difference to y_true; '
+        'backpropagate it and let the optimizer step. Return the loss as a Python float.',
+    ),
 )
 
 rollout_errors = Exercise(
@@ -84,10 +84,11 @@ rollout_errors = Exercise(
     reference="lesson05.rollout_errors",
     cases=_rollout_cases,
     hidden_cases=_rollout_hidden_cases,
-    hint_text="""
-MSE: the same measure as the training loss, the mean over times AND components of the squared
-difference (y_pred - y_true) ** 2.
-distance = np.linalg.norm(y_pred - y_true, axis=-1)   # Euclidean distance at each time
-max distance = the largest, final distance = the one at the last time.
-Return the three as Python floats: (mse, max_distance, final_distance).""",
+    hints=(
+        'Three numbers about the same difference y_pred - y_true.',
+        'The MSE is the mean of the squared difference over times and components (the '
+        "training loss's measure). The distance at each time is the Euclidean norm over the "
+        'last axis; report its largest value and its value at the last time. Return three '
+        'Python floats (mse, max, final).',
+    ),
 )

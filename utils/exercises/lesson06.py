@@ -51,10 +51,12 @@ lotka_volterra_log = Exercise(
         _lv_case("a (2, 2, 2) batch of states", [0.9, 0.05, 0.6, 0.02],
                  [[[1.0, 2.0], [3.0, 4.0]], [[20.0, 10.0], [0.5, 0.1]]]),
     ],
-    hint_text="""
-alpha, beta, gamma, delta = torch.exp(log_rates)       # always > 0, whatever log_rates is
-prey, predators = state[..., 0], state[..., 1]
-d prey / dt      = alpha * prey - beta * prey * predators
-d predators / dt = delta * prey * predators - gamma * predators
-Return torch.stack((d_prey, d_predators), dim=-1), a new tensor: don't write into state.""",
+    hints=(
+        'Learn the logarithms of the rates, so that the rates themselves are always positive.',
+        'Exponentiate the four log-rates to get alpha, beta, gamma, delta. Prey grow at rate '
+        'alpha and are eaten at rate beta times predators; predators grow at delta times prey '
+        'and die at rate gamma. Compute both derivatives for every state of the batch (the '
+        'last axis holds prey, predators) and put them together along a new last axis, '
+        'without writing into the state.',
+    ),
 )

@@ -107,11 +107,13 @@ jacobian_trace = Exercise(
     reference="lesson08.jacobian_trace",
     cases=_trace_cases,
     hidden_cases=_trace_hidden_cases,
-    hint_text=(
-        "For each dimension i: torch.autograd.grad(f[:, i].sum(), z, create_graph=True) gives "
-        "d f_i / d z for every row at once (rows do not mix); keep its column i. Add the D "
-        "columns up. create_graph=True keeps the trace differentiable, so training can "
-        "backpropagate through it."
+    hints=(
+        'The trace is the sum of the diagonal entries d f_i / d z_i; autograd gives one row '
+        'of the Jacobian per backward pass.',
+        'For each dimension i, differentiate the sum over the batch of output column i with '
+        'respect to z: rows do not mix, so that gives d f_i / dz for every row at once; keep '
+        'its column i and add the D results up. Training backpropagates through the trace, so '
+        "each gradient must keep its own graph (autograd's create_graph option).",
     ),
 )
 
@@ -123,6 +125,14 @@ def _leaf(matrix, dtype=torch.float64):
     return torch.tensor(matrix, dtype=dtype, requires_grad=True)
 
 
+def _log_prob_for_2d_only(A, x, t_end):
+    """The mistake the 3-D case guards against: the normalising constant of D = 2."""
+    import math
+
+    z_end = x @ torch.linalg.matrix_exp(A * t_end).T
+    return -0.5 * (z_end**2).sum(dim=1) - math.log(2 * math.pi) + t_end * torch.trace(A)
+
+
 def _linear_cases():
     return [
         Case("A = [[0.5, 2], [-1, -1.5]], t_end = 1, 4 points",
@@ -131,6 +141,15 @@ def _linear_cases():
              args=(_leaf([[-0.3, 1.0], [0.0, 0.8]]), _points(5, 2, 4), 0.5)),
         Case("A = 0 (no flow): log p is the standard normal's",
              args=(_leaf([[0.0, 0.0], [0.0, 0.0]]), _points(3, 2, 5), 2.0)),
+        Case("3-D, A = [[0.5, 0, 0.2], [0, -1, 0], [0.1, 0.3, 0]], t_end = 1, 3 points",
+             args=(_leaf([[0.5, 0.0, 0.2], [0.0, -1.0, 0.0], [0.1, 0.3, 0.0]]),
+                   _points(3, 3, 7), 1.0),
+             why="the normalising constant is (D / 2) log(2 pi) with D the dimension of x, here 3",
+             why_if=_log_prob_for_2d_only),
+        Case("float32 in, float32 out: A = [[0.5, 2], [-1, -1.5]], t_end = 1, 4 points",
+             args=(_leaf(_A, torch.float32), _points(4, 2, 8, torch.float32), 1.0),
+             rtol=1e-4, atol=1e-5, why="a float32 input gives a float32 result",
+             why_on=("dtype",)),
     ]
 
 
@@ -155,11 +174,14 @@ linear_flow_log_prob = Exercise(
     reference="lesson08.linear_flow_log_prob",
     cases=_linear_cases,
     hidden_cases=_linear_hidden_cases,
-    hint_text=(
-        "The point x at t = 0 reaches z(T) = expm(A T) x at t = T (torch.linalg.matrix_exp; for a "
-        "batch of rows, x @ expm(A T).T). The Jacobian of the field is A everywhere, so "
-        "delta(T) = -T tr(A), and log p(x) = log N(z(T); 0, I) - delta(T). "
-        "log N(z; 0, I) = -|z|^2 / 2 - (D / 2) log(2 pi)."
+    hints=(
+        "For a linear field the flow is a matrix exponential and the Jacobian's trace is "
+        'constant: everything has a closed form.',
+        'A data point x at t = 0 is carried to z(T) = exp(A T) x (rows of x: multiply by the '
+        'transpose). The log-density change is the integral of tr(A), so log p(x) is the '
+        "standard normal's log-density at z(T) plus T tr(A). In D dimensions that log-density "
+        'is -|z|^2 / 2 - (D / 2) log(2 pi): take D from the input, and build every new tensor '
+        "in the input's dtype.",
     ),
 )
 
@@ -206,9 +228,12 @@ hutchinson_estimate = Exercise(
     reference="lesson08.hutchinson_estimate",
     cases=_hutchinson_cases,
     hidden_cases=_hutchinson_hidden_cases,
-    hint_text=(
-        "torch.autograd.grad(f, z, noise, create_graph=True) is the vector-Jacobian product "
-        "eps^T J for every row at once (shape (batch, D)); multiply it by noise and sum over "
-        "the last dimension."
+    hints=(
+        'eps^T J eps is an unbiased estimate of tr(J) when eps has zero mean and identity '
+        'covariance; you never need J itself.',
+        'One vector-Jacobian product gives eps^T J for every row at once: ask autograd for '
+        'the gradient of f with respect to z with the noise as the vector to multiply by, '
+        'keeping the graph (training differentiates the estimate). Multiply that by the noise '
+        'again and sum over the last axis.',
     ),
 )

@@ -66,14 +66,16 @@ encode_backwards = Exercise(
     reference="lesson09.encode_backwards",
     cases=_encoder_cases,
     hidden_cases=_encoder_hidden_cases,
-    hint_text="""
-h = zeros (batch, hidden); t_before = t[-1] for every series (a tensor of shape (batch,)).
-for i in reversed(range(n_times)):
-    gap = t_before - t[i]                                   # (batch,)
-    h_new = cell(torch.stack((x[:, i], gap, t[i].expand(batch)), dim=-1), h)
-    keep the new state only where mask[:, i] is True: torch.where(mask[:, i, None], h_new, h)
-    and move t_before to t[i] only for those series: torch.where(mask[:, i], t[i], t_before)
-Build new tensors (torch.where), don't assign into h in place.""",
+    hints=(
+        "Read each series from its last time back to its first, and let a series' state "
+        'change only at the times it was observed.',
+        "Start from a zero state per series and, per series, the 'time read before' at the "
+        'last grid time. Going backwards over the grid, the cell reads three features: the '
+        'value, the gap from the time read before to this time, and this time. Where the mask '
+        "says observed, keep the cell's new state and move that series' time read before to "
+        'this time; elsewhere keep both as they were. Select with a tensor operation that '
+        'builds new tensors (no assignment into h).',
+    ),
 )
 
 
@@ -114,6 +116,16 @@ def _continuity(answer, func, readout, z0, t_full, subset, step_size):
     return full[:, subset] - part
 
 
+def _adaptive_readout(func, readout, z0, t_query, step_size):
+    """The mistake case 2 guards against: odeint's default adaptive method."""
+    from ..solvers import odeint
+
+    t_solve = t_query if bool(t_query[0] == 0) else torch.cat((t_query.new_zeros(1), t_query))
+    z = odeint(func, z0, t_solve)
+    z = z if bool(t_query[0] == 0) else z[1:]
+    return readout(z).squeeze(-1).transpose(0, 1)
+
+
 def _readout_cases():
     t_rot = torch.tensor([0.3, 0.7, 1.9, 2.5], dtype=torch.float64)
     exact = torch.stack((torch.cos(2 * t_rot), -torch.sin(2 * t_rot)))  # z1 from (1,0), (0,1)
@@ -127,7 +139,9 @@ def _readout_cases():
              expected=exact, rtol=0.0, atol=1e-5),
         Case("the lesson's kind of model, 3 series, queries starting at t = 0, steps of 0.5",
              args=(func, readout, z0, torch.tensor([0.0, 0.25, 1.1, 3.0, 4.75, 8.0],
-                                                    dtype=torch.float64), 0.5)),
+                                                    dtype=torch.float64), 0.5),
+             why="that is an adaptive solve (dopri5); the lesson's model reads its latent path "
+                 "with fixed RK4 steps of step_size", why_if=_adaptive_readout),
         Case("continuity: 5 of 31 grid times asked alone = the same times read from the whole "
              "grid (difference 0)",
              args=(func, readout, z0, grid, torch.tensor([1, 4, 5, 17, 30]), 0.5),
@@ -164,10 +178,11 @@ latent_readout = Exercise(
     reference="lesson09.latent_readout",
     cases=_readout_cases,
     hidden_cases=_readout_hidden_cases,
-    hint_text="""
-z0 lives at t = 0, so the solve must start there: if t_query[0] is not 0, put a 0 in front
-(torch.cat((t_query.new_zeros(1), t_query))) and drop that row of the solution afterwards.
-Solve with odeint(func, z0, t_solve, method="rk4", step_size=step_size): fixed steps from 0,
-whatever the query times. odeint returns (n_times, batch, latent); readout(z) is
-(n_times, batch, 1); return (batch, n_query): .squeeze(-1).transpose(0, 1).""",
+    hints=(
+        'z0 is the state at t = 0, so every solve must start at 0, whatever times are asked.',
+        'If the first query time is not 0, solve on the query times with a 0 put in front and '
+        'drop that first state afterwards. Use the fixed-step RK4 method with the given step '
+        'size (not an adaptive method). Apply the readout to the states, drop its last axis '
+        'of size 1, and return (batch, n_query): series first, times second.',
+    ),
 )

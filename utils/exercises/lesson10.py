@@ -97,20 +97,33 @@ def _train_through(answer, energy, y0, t, target):
                       for p in energy.parameters()])
 
 
+def _field_detaching_y(H, y):
+    """The mistake the rollout case guards against: a leaf of its own even inside a rollout."""
+    y = y.detach().requires_grad_(True)
+    (dH,) = torch.autograd.grad(H(y).sum(), y, create_graph=True)
+    return torch.stack((dH[..., 1], -dH[..., 0]), dim=-1)
+
+
 def _field_cases():
     return [
         Case("pendulum H = p^2/2 + 4(1 - cos q), 5 states (5, 2), float64",
              args=(pendulum_energy, _states((5, 2), torch.float64, 1)),
-             why="the field is (dH/dp, -dH/dq), and it must keep its graph: "
-                 "torch.autograd.grad(..., create_graph=True)"),
+             why="the field is (dH/dp, -dH/dq): that order, that sign"),
         Case("a non-separable H = q^2 p^2/2 + q^4/4 + sin p, states (3, 4, 2), float32",
              args=(coupled_energy, _states((3, 4, 2), torch.float32, 2)), rtol=1e-5, atol=1e-6,
-             why="the batch can have any leading shape (...), and the dtype is kept"),
+             why="the batch can have any leading shape (...), and the dtype is kept",
+             why_on=("shape", "dtype", "checker")),
         Case("one state of shape (2,), the pendulum at q = 1, p = -0.5",
              args=(pendulum_energy, torch.tensor([1.0, -0.5], dtype=torch.float64))),
         Case("a small MLP energy H_theta: the field must stay differentiable w.r.t. theta",
              args=(_MLPEnergy(0), _states((6, 2), torch.float64, 3)),
-             why="training backpropagates through the field: use create_graph=True"),
+             why="training backpropagates through the field: it must stay differentiable",
+             why_on=("no_grad", "gradient")),
+        Case("inside a rollout: the pendulum at states (4, 2) that already require grad",
+             args=(pendulum_energy, _states((4, 2), torch.float64, 6).requires_grad_(True)),
+             why="inside a rollout y already requires grad: use it as it is (detaching it cuts "
+                 "the gradient that flows back through the states)",
+             why_on=("gradient", "no_grad")),
     ]
 
 
@@ -129,7 +142,7 @@ def _field_hidden_cases():
                    _states((5, 4, 2), torch.float64, 5)),
              call=_train_through,
              why="inside a rollout y already requires grad: use it as it is (detaching it cuts "
-                 "the gradient that flows through the states)"),
+                 "the gradient that flows through the states)", why_if=_field_detaching_y),
     ]
 
 
@@ -141,13 +154,16 @@ hamiltonian_field = Exercise(
     reference="lesson10.hamiltonian_field",
     cases=_field_cases,
     hidden_cases=_field_hidden_cases,
-    hint_text="""
-if not y.requires_grad:                  # a plain tensor: make a leaf of your own
-    y = y.detach().requires_grad_(True)  # (a y that requires grad already: use it as it is)
-(dH,) = torch.autograd.grad(H(y).sum(), y, create_graph=True)
-# dH[..., 0] is dH/dq, dH[..., 1] is dH/dp
-Then stack dH/dp and -dH/dq along the last axis (torch.stack(..., dim=-1)): that order, that
-sign.""",
+    hints=(
+        "Hamilton's equations: dq/dt = dH/dp, dp/dt = -dH/dq. Autograd gives dH/dy for every "
+        'state at once.',
+        "Differentiate the sum of the energies H(y) with respect to y: that is each state's "
+        'gradient (dH/dq, dH/dp) in the last axis. A y that already requires grad is a state '
+        'inside a rollout: use it as it is; a plain y needs a leaf of your own (a detached '
+        "copy), never a change to the caller's tensor. Keep the graph (create_graph), since "
+        'training differentiates the field. Return (dH/dp, -dH/dq) stacked on the last axis: '
+        'that order, that sign.',
+    ),
 )
 
 
@@ -197,17 +213,25 @@ def _pendulum_reference(q0, p0, t_end):
     return y[..., 0], y[..., 1]
 
 
+def _drift_kick_drift(dV, dT, q, p, h):
+    """The other Verlet splitting, which the exercise does not ask for."""
+    q_half = q + 0.5 * h * dT(p)
+    p_new = p - h * dV(q_half)
+    return q_half + 0.5 * h * dT(p_new), p_new
+
+
 def _leapfrog_cases():
     q0, p0 = np.array([0.5, 1.0, 2.0]), np.array([0.0, -1.0, 0.5])
     return [
         Case("pendulum V'(q) = 4 sin q, T'(p) = p, NumPy q, p of shape (3,), h = 0.1",
-             args=(pendulum_dV, identity_dT, q0, p0, 0.1)),
+             args=(pendulum_dV, identity_dT, q0, p0, 0.1),
+             why="that is drift-kick-drift (position Verlet); this exercise asks for "
+                 "kick-drift-kick: half kick, drift, half kick", why_if=_drift_kick_drift),
         Case("T(p) = sqrt(1 + p^2), so T'(p) = p / sqrt(1 + p^2), torch float64 (4,) with q "
              "requiring grad, h = 0.3",
              args=(pendulum_dV, relativistic_dT, _states((4,), torch.float64, 21)
                    .requires_grad_(True), _states((4,), torch.float64, 22), 0.3),
-             why="the drift uses dT(p) at the half-step momentum, T'(p) is not always p; and "
-                 "gradients flow through the step (no .detach(), no torch.no_grad())"),
+             why="the drift uses dT(p) at the half-step momentum, and T'(p) is not always p"),
         Case("a step backwards, h = -0.2, NumPy (2, 3)",
              args=(pendulum_dV, identity_dT, np.full((2, 3), 0.7), np.linspace(-1, 1, 6)
                    .reshape(2, 3), -0.2)),
@@ -248,12 +272,15 @@ leapfrog_step = Exercise(
     title="Exercise 10.2: a leapfrog (Störmer–Verlet) step",
     points=3,
     reference="lesson10.leapfrog_step",
+    result_names=("q_new", "p_new"),
     cases=_leapfrog_cases,
     hidden_cases=_leapfrog_hidden_cases,
-    hint_text="""
-Three updates, each using the newest values:
-  p_half = p - (h / 2) * dV(q)          # half kick at the old position
-  q_new  = q + h * dT(p_half)           # drift with the half-step momentum
-  p_new  = p_half - (h / 2) * dV(q_new) # half kick at the new position
-Write new names (no q += ...: that changes the caller's array) and return (q_new, p_new).""",
+    hints=(
+        'Leapfrog splits the step into a half kick of the momentum, a full drift of the '
+        'position, and another half kick.',
+        "Half kick: the momentum moves by -(h/2) V'(q) at the old position. Drift: the "
+        "position moves by h T'(p) with the half-step momentum. Half kick again at the new "
+        'position. Each update uses the newest values; use new names (no in-place updates) '
+        'and return (q_new, p_new).',
+    ),
 )
