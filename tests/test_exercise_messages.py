@@ -151,8 +151,8 @@ def test_hints_come_in_two_steps(exercise, capsys):
     first = capsys.readouterr().out
     exercise.hint(2)
     second = capsys.readouterr().out
-    assert "Hint 1 of 2" in first and "hint(2)" in first
-    assert "Hint 2 of 2" in second and "solution()" in second
+    assert "Hint for" in first and "(1 of 2)" in first and "hint(2)" in first
+    assert "(2 of 2)" in second and "solution()" in second
     assert exercise.hints[0] != exercise.hints[1]
 
 

@@ -182,7 +182,7 @@ class Exercise:
         more = (f"\n  More: ex.{_attribute_name(self)}.hint({level + 1})."
                 if level < len(self.hints) else
                 f"\n  Still stuck? ex.{_attribute_name(self)}.solution() shows a solution.")
-        print(f"Hint {level} of {len(self.hints)} for '{self.title}':\n"
+        print(f"Hint for '{self.title}' ({level} of {len(self.hints)}):\n"
               f"{textwrap.indent(text, '  ')}{more}")
 
     def solution(self) -> None:
