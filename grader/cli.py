@@ -208,6 +208,11 @@ def _report(argv: Sequence[str]) -> int:
     for student, lesson, kept, older in book.replaced:
         print(f"{student}, {lesson}: {kept.name} counts (latest), replacing "
               + ", ".join(o.name for o in older))
+    unmatched = [s for s in book.students if s.startswith("(unmatched) ")]
+    if unmatched:
+        print(f"warning: {len(unmatched)} submissions match no roster pattern: rows "
+              "'(unmatched) <path>' in gradebook.csv, left out of gradebook_lms.csv",
+              file=sys.stderr)
     print(f"{len(book.students)} students: {written['gradebook']}, {written['lms']}, "
           f"{written['feedback_zip']}, {report}")
     return 0

@@ -21,9 +21,10 @@ against the submission's path in the folder, e.g. ``alice/*`` or ``*_s1234567_*`
 ``student_id`` column; optional ``name``, ``sis_id``, ``login`` and ``section`` columns go into
 the LMS file. The first matching row wins; every roster student gets a gradebook row, even with
 no submission (all ``missing``). A submission no pattern matches goes to a row
-``(unmatched) <path>`` so that it is never lost. Without a roster, a submission in a
-sub-folder belongs to the folder's name (``alice/lesson-2.ipynb`` -> ``alice``), one at the top
-level to its file name without ``.ipynb``.
+``(unmatched) <path>`` of gradebook.csv so that it is never lost (not into the LMS file, whose
+rows must be the LMS's users; the command says how many there are). Without a roster, a
+submission in a sub-folder belongs to the folder's name (``alice/lesson-2.ipynb`` ->
+``alice``), one at the top level to its file name without ``.ipynb``.
 
 **Latest wins.** When a student has several submissions of one lesson, the one with the newest
 modification time in the submissions folder counts (``--submissions``; without it, or on equal
@@ -209,6 +210,8 @@ def lms_rows(book: Gradebook) -> list[list]:
     rows = [header, ["Points Possible", "", "", "", "",
                      *[_num(book.max_points[lesson]) for lesson in book.lessons]]]
     for student in _student_order(book):
+        if student.startswith(UNMATCHED):  # not a user of the LMS: gradebook.csv has it
+            continue
         info = book.students[student]
         cells = []
         for lesson in book.lessons:

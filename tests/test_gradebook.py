@@ -117,6 +117,7 @@ def test_roster_maps_files_to_ids_and_lists_students_without_submissions(graded,
                       f"Lesson {L1}", f"Lesson {L2}"]
     assert lms[1] == ["Points Possible", "", "", "", "", "5", "4"]
     by_id = {r[1]: r for r in lms[2:]}
+    assert set(by_id) == {"s001", "s002", "s003"}  # unmatched files are no LMS users
     assert by_id["s001"] == ["Alice A", "s001", "1001", "alice", "A", "5", "0"]
     assert by_id["s003"][5:] == ["", ""]  # no submission: no grade entered
 
