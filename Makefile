@@ -12,12 +12,12 @@ PORT ?= 8888
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test test-portable test-fast lint notebooks check-notebooks grade release bench browser-test clean help
-.PHONY: site site-test instructor-lab check-my-work student-dist nbgrader-course
+.PHONY: site site-test instructor-lab check-my-work student-dist nbgrader-course nbgrader-lab
 
 help:
 	@echo "make lab | test | test-portable | notebooks | grade SUBMISSIONS=dir | release | bench | browser-test | lint | clean"
 	@echo "make instructor-lab | check-my-work [DIR=dir] | site [LAUNCH_URL=url] | site-test"
-	@echo "make student-dist | nbgrader-course [EXCHANGE=path] | grade ... ROSTER=roster.csv"
+	@echo "make student-dist | nbgrader-course [EXCHANGE=path] | nbgrader-lab | grade ... ROSTER=roster.csv"
 
 # The course's own environment: created if absent, reinstalled when the pins change.
 # PIP_OPTS passes options to pip, e.g. PyTorch's CPU-only wheel index (README, "What pip downloads").
@@ -108,6 +108,14 @@ student-dist: $(STAMP)
 EXCHANGE ?= $(CURDIR)/nbgrader-course/exchange
 nbgrader-course: $(STAMP)
 	$(BIN)/python scripts/nbgrader_course.py nbgrader-course --exchange "$(EXCHANGE)" $(NBGRADER_OPTS)
+
+# The instructor's lab on that nbgrader course (Formgrader lists its ten assignments): started in
+# nbgrader-course/, where nbgrader reads nbgrader_config.py (made first if missing).
+nbgrader-lab: $(LAB_SETTINGS)
+	test -f nbgrader-course/nbgrader_config.py || $(MAKE) nbgrader-course
+	cd nbgrader-course && PATH="$(CURDIR)/$(BIN):$$PATH" \
+		JUPYTER_CONFIG_PATH="$(CURDIR)/lab/instructor$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		"$(CURDIR)/$(BIN)/jupyter" lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) $(ALLOW_ROOT)
 
 # Every lesson in JupyterLab in headless Chromium: Run All, no errors, sliders render and respond.
 # Installs Debian's chromium if missing (scripts/install_browser.sh).
