@@ -70,8 +70,9 @@ NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "bench" / "results.json"
 REPORT = ROOT / "docs" / "benchmarks.md"
 KERNEL = "neural-ode-course"
-PARTS = ("solvers", "adjoint", "course", "seeds", "sliders")
-DEFAULT_PARTS = ("solvers", "adjoint", "course", "sliders")  # "seeds" (slow) runs when named
+PARTS = ("solvers", "adjoint", "course", "grading", "seeds", "sliders")
+# "seeds" (slow) runs when named
+DEFAULT_PARTS = ("solvers", "adjoint", "course", "grading", "sliders")
 COMMAND = "make bench   # = .venv/bin/python bench/run.py"
 
 SPIRAL_A = [[-0.1, 2.0], [-2.0, -0.1]]
@@ -429,6 +430,28 @@ def course_table(result: dict) -> list[str]:
     return lines
 
 
+def grading_table(result: dict) -> list[str]:
+    runs = result["runs"]
+    lines = [
+        f"`python -m grader.bench` grades the same {result['notebooks']} notebooks "
+        f"({' and '.join(result['sets'])}: the ten learner notebooks as handed out, and each "
+        "lesson with its reference answers) in the bubblewrap sandbox with "
+        f"`--jobs {result['jobs']}`, "
+        "first running every cell (`--run-all`), then the default plan (only the cells the "
+        "grades depend on), one after the other in one run.",
+        "",
+        "| plan | seconds | notebooks per minute | per notebook (s) | load average at the start |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for label, run in runs.items():
+        low, high = run["per_notebook"]
+        lines.append(f"| {label} | {run['seconds']:.0f} | {run['per_minute']:.1f} | "
+                     f"{low:.0f}-{high:.0f} | {run['load_start'].removeprefix('load average ')} |")
+    lines += ["", f"Ratio: {result['ratio']:.1f}x; `grades.csv` "
+              f"{'identical in both runs' if result['identical'] else 'DIFFERS between the runs'}."]
+    return lines
+
+
 def render(results: dict) -> str:
     env = results.get("environment", {})
     lines = [
@@ -503,6 +526,9 @@ def render(results: dict) -> str:
             *course_table(c),
             "",
         ]
+    if "grading" in results:
+        lines += [*heading("## Grading throughput", "grading"), "",
+                  *grading_table(results["grading"]), ""]
     if "seeds" in results:
         import seed_spread
 
@@ -584,6 +610,13 @@ def main(argv=None) -> int:
         notebooks = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
         print(f"course: {len(notebooks)} lessons", flush=True)
         results["course"] = bench_course(notebooks, args.timeout)
+    if "grading" in parts:
+        from grader.bench import measure
+
+        print("grading: the shipped and solved notebooks, --run-all vs the default plan",
+              flush=True)
+        results["grading"] = measure(("shipped", "solved"), jobs=2,
+                                     log=lambda line: print("  " + line, flush=True))
     if "seeds" in parts:
         import seed_spread
 

@@ -25,7 +25,7 @@ import nbformat
 
 from .lessons import course_root, read_source
 
-__all__ = ["differences", "write_sets"]
+__all__ = ["differences", "measure", "write_sets"]
 
 SETS = ("shipped", "solved", "wrong")
 
@@ -126,9 +126,41 @@ def _load() -> str:
         return "load average unknown"
 
 
-def main(argv=None) -> int:
+def measure(sets=("shipped", "solved"), *, jobs: int = 2, out: Path = Path("/tmp/grader-bench"),
+            use_sandbox: bool = True, log=print) -> dict:
+    """Grade the sets with ``--run-all``, then with the default plan, in one run; the figures.
+
+    Returns ``{"sets", "jobs", "notebooks", "runs": {label: {"seconds", "per_minute",
+    "per_notebook": [min, max], "load_start", "load_end"}}, "ratio", "identical", "differences"}``.
+    """
     from .grading import Limits, grade_folder
 
+    if out.exists():
+        shutil.rmtree(out)
+    folder = out / "submissions"
+    paths = write_sets(folder, sets)
+    runs = {}
+    for label, run_all in (("--run-all", True), ("default plan", False)):
+        target = out / ("run_all" if run_all else "default")
+        load = _load()
+        start = time.monotonic()
+        subs = grade_folder(folder, target, limits=Limits(), jobs=jobs, quiet=True,
+                            run_all=run_all, use_sandbox=use_sandbox)
+        seconds = time.monotonic() - start
+        per_nb = sorted(s.seconds for s in subs)
+        runs[label] = {"seconds": seconds, "per_minute": len(subs) / seconds * 60,
+                       "per_notebook": [per_nb[0], per_nb[-1]], "load_start": load,
+                       "load_end": _load()}
+        log(f"{label:>13}: {len(subs)} notebooks in {seconds:.1f} s = "
+            f"{runs[label]['per_minute']:.1f} per minute (--jobs {jobs}; per notebook "
+            f"{per_nb[0]:.1f}-{per_nb[-1]:.1f} s; {load} at the start, {_load()} at the end)")
+    diff = differences(out / "run_all" / "grades.csv", out / "default" / "grades.csv")
+    return {"sets": list(sets), "jobs": jobs, "notebooks": len(paths), "runs": runs,
+            "ratio": runs["--run-all"]["seconds"] / runs["default plan"]["seconds"],
+            "identical": not diff, "differences": diff[:10]}
+
+
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader.bench", description=__doc__.split(
         "\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp/grader-bench"))
@@ -138,29 +170,12 @@ def main(argv=None) -> int:
     parser.add_argument("--no-sandbox", action="store_true")
     args = parser.parse_args(argv)
     sets = [s for s in args.sets.split(",") if s]
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    folder = args.out / "submissions"
-    paths = write_sets(folder, sets)
-    figures = {}
-    for label, run_all in (("--run-all", True), ("default plan", False)):
-        out = args.out / ("run_all" if run_all else "default")
-        load = _load()
-        start = time.monotonic()
-        subs = grade_folder(folder, out, limits=Limits(), jobs=args.jobs, quiet=False,
-                            run_all=run_all, use_sandbox=not args.no_sandbox)
-        seconds = time.monotonic() - start
-        per_nb = sorted(s.seconds for s in subs)
-        figures[label] = seconds
-        print(f"{label:>13}: {len(subs)} notebooks in {seconds:.1f} s = "
-              f"{len(subs) / seconds * 60:.1f} per minute (--jobs {args.jobs}; per notebook "
-              f"{per_nb[0]:.1f}-{per_nb[-1]:.1f} s; {load} at the start, {_load()} at the end)",
-              flush=True)
-    print(f"ratio: {figures['--run-all'] / figures['default plan']:.1f}x "
-          f"({len(paths)} notebooks: {', '.join(sets)})")
-    diff = differences(args.out / "run_all" / "grades.csv", args.out / "default" / "grades.csv")
-    print("grades.csv identical" if not diff else "grades.csv DIFFER:\n" + "\n".join(diff[:10]))
-    return 1 if diff else 0
+    result = measure(sets, jobs=args.jobs, out=args.out, use_sandbox=not args.no_sandbox,
+                     log=lambda line: print(line, flush=True))
+    print(f"ratio: {result['ratio']:.1f}x ({result['notebooks']} notebooks: {', '.join(sets)})")
+    print("grades.csv identical" if result["identical"]
+          else "grades.csv DIFFER:\n" + "\n".join(result["differences"]))
+    return 0 if result["identical"] else 1
 
 
 if __name__ == "__main__":

@@ -169,3 +169,19 @@ def test_slider_latency_report_relates_every_lesson_to_the_floor():
     assert "| 01.ipynb | 1 | 240 | 300 | 260 | 240 | 1.00 | 1.08 |" in "\n".join(
         latency.report(result))
     assert "| 01.ipynb | 3 | h | 250 |" in text
+
+
+def test_grading_table_reports_rates_ratio_and_identity():
+    result = {"sets": ["shipped", "solved"], "jobs": 2, "notebooks": 20, "ratio": 6.0,
+              "identical": True, "differences": [],
+              "runs": {"--run-all": {"seconds": 600.0, "per_minute": 2.0, "per_notebook": [10, 90],
+                                     "load_start": "load average 0.5 0.4 0.3",
+                                     "load_end": "load average 2.0 1.0 0.5"},
+                       "default plan": {"seconds": 100.0, "per_minute": 12.0,
+                                        "per_notebook": [4, 9],
+                                        "load_start": "load average 1.0 1.0 0.5",
+                                        "load_end": "load average 2.0 1.0 0.5"}}}
+    text = "\n".join(bench.grading_table(result))
+    assert "| --run-all | 600 | 2.0 | 10-90 | 0.5 0.4 0.3 |" in text
+    assert "| default plan | 100 | 12.0 | 4-9 |" in text
+    assert "Ratio: 6.0x" in text and "identical in both runs" in text
