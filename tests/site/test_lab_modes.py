@@ -9,7 +9,11 @@ the course installs into its own environment (scripts/install_lab_settings.py) p
   Assignment List (the student's side of nbgrader's exchange), which the test opens from that
   menu and from the command palette;
 - the instructor's lab has nbgrader's menu with Formgrader and Course List, and the Create
-  Assignment panel.
+  Assignment panel;
+- with lesson 01 released into an exchange (``scripts/nbgrader_course.py``, then nbgrader's
+  ``release_assignment``) and the student's nbgrader_config.py naming it, the learner's
+  Assignment List shows lesson01, its Fetch button fetches it into the learner's folder and
+  its Submit button puts it into the exchange's inbound folder.
 
 Run with ``make site-test`` or ``make browser-test``-style ``RUN_BROWSER_TESTS=1``.
 """
@@ -51,10 +55,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_lab(tmp: Path, *, instructor: bool):
+def _start_lab(tmp: Path, *, instructor: bool, nbgrader_config: str | None = None):
     """``jupyter lab`` with the make target's options; returns (process, base URL, log path)."""
     root = tmp / "notebooks"
     shutil.copytree(ROOT / "notebooks", root)
+    if nbgrader_config:  # the student's own config (their home's ~/.jupyter)
+        (tmp / "user-config").mkdir(parents=True, exist_ok=True)
+        (tmp / "user-config" / "nbgrader_config.py").write_text(nbgrader_config)
     port = _free_port()
     env = dict(
         os.environ,
@@ -226,3 +233,46 @@ def test_instructor_lab_has_nbgrader_tools(browser, tmp_path):
     assert "Formgrader" in items and "Course List" in items, items
     assert any("Create Assignment" in tab for tab in state["tabs"]), state["tabs"]
     assert not state["toasts"], f"a notification popped up: {state['toasts']}"
+
+
+def test_learner_fetches_a_released_lesson_from_the_assignment_list(browser, tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nbgrader_course",
+                                                  ROOT / "scripts" / "nbgrader_course.py")
+    course_script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(course_script)
+    course, exchange = tmp_path / "course", tmp_path / "exchange"
+    course_script.write_course(course, exchange=exchange, course_id="neural-ode-course",
+                               lessons=[ROOT / "lessons_src" / "01_ode_basics.py"])
+    env = dict(os.environ, PATH=f"{JUPYTER.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+               JUPYTER_CONFIG_DIR=str(tmp_path / "instructor-config"))
+    subprocess.run([str(JUPYTER.parent / "nbgrader"), "release_assignment", "lesson01"],
+                   cwd=course, env=env, check=True, capture_output=True)
+    config = (f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n"
+              "c.CourseDirectory.course_id = 'neural-ode-course'\n")
+    process, base, log = _start_lab(tmp_path, instructor=False, nbgrader_config=config)
+    try:
+        context, page = _open(browser, base)
+        page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+        page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+        released = page.locator("#released_assignments_list")
+        released.get_by_text("lesson01").wait_for(timeout=30_000)
+        page.screenshot(path=str(tmp_path / "learner-released.png"))
+        released.get_by_role("button", name="Fetch").click()
+        page.locator("#fetched_assignments_list").get_by_text("lesson01").wait_for(
+            timeout=30_000)
+        page.screenshot(path=str(tmp_path / "learner-fetched.png"))
+        page.locator("#fetched_assignments_list").get_by_role("button", name="Submit").click()
+        page.locator("#submitted_assignments_list").get_by_text("lesson01").first.wait_for(
+            timeout=30_000)
+        page.screenshot(path=str(tmp_path / "learner-submitted.png"))
+        context.close()
+    finally:
+        _stop(process)
+    fetched = tmp_path / "notebooks" / "lesson01" / "01_ode_basics.ipynb"
+    assert fetched.is_file(), sorted(p.name for p in (tmp_path / "notebooks").iterdir())
+    assert "### BEGIN SOLUTION" not in fetched.read_text()
+    inbound = list((exchange / "neural-ode-course" / "inbound").iterdir())
+    assert len(inbound) == 1 and "+lesson01+" in inbound[0].name, inbound
+    assert (inbound[0] / "01_ode_basics.ipynb").is_file()
