@@ -95,8 +95,9 @@ release: $(STAMP)
 
 # The learner distribution in student-dist/: what students may see and nothing else: the
 # notebooks, the course package with the reference solutions left out, its data; no lesson
-# sources, no utils/exercises/solutions/, no grader or tests. Publish it (e.g. as its own git
-# repository or branch for nbgitpuller links); postBuild installs the same into a hub image.
+# sources, no utils/exercises/solutions/, no grader or tests. Its limit today: check cells judge
+# by running the references, so there they say the reference is withheld instead of a verdict
+# (docs/instructors.md); the hub image (postBuild) installs `make release` for that reason.
 student-dist: $(STAMP)
 	rm -rf student-dist
 	$(BIN)/python -m grader release student-dist --without-references
