@@ -336,3 +336,32 @@ def test_torchdiffeq_keywords_of_the_adjoint():
         odeint_adjoint(func, y0, t, event_fn=lambda t, y: y.sum())
     with pytest.raises(OutOfScopeError, match="adjoint_options\\['norm'\\]|options\\['norm'\\]"):
         odeint_adjoint(func, y0, t, adjoint_options={"norm": "seminorm"})
+
+
+def test_each_backward_interval_starts_afresh():
+    """Each interval's backward solve chooses its own first step, as a fresh solve would: its
+    work equals that of a one-interval adjoint solve over the same interval from the same state.
+
+    The dynamics f(t, y) = cos(3t) (no parameters, no dependence on y) keep the adjoint a = 1
+    on every interval for the loss sum(y(T)), so interval i's backward problem is exactly the
+    one-interval problem over [t_{i-1}, t_i] with the loss sum(y(t_i)). A step size carried over
+    from the previous interval would change the count of evaluations.
+    """
+    def func(t, y):
+        return torch.cos(3 * t) * torch.ones_like(y)
+
+    t = torch.tensor([0.0, 1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+    options = dict(rtol=1e-7, atol=1e-9)
+    y0 = torch.zeros(1, 2, dtype=torch.float64, requires_grad=True)
+    ys, stats = odeint_adjoint(func, y0, t, adjoint_params=(), return_stats=True, **options)
+    ys[-1].sum().backward()
+    assert len(stats.backward) == 4
+    fresh = []
+    for i in range(4, 0, -1):  # the order in which the backward pass meets the intervals
+        start = ys[i - 1].detach().clone().requires_grad_(True)
+        _, one = odeint_adjoint(func, start, t[i - 1:i + 1], adjoint_params=(),
+                                return_stats=True, **options)
+        _[-1].sum().backward()
+        fresh.append(one.backward[0].n_fevals)
+    assert [s.n_fevals for s in stats.backward] == fresh
+    assert all(n > 6 for n in fresh)  # a real adaptive solve, not a single step

@@ -149,6 +149,9 @@ def test_every_submission_gets_its_own_feedback_in_plain_words(graded):
         assert text.startswith(f"Feedback on {name}\n")
         score = f"Score: {grading._num(sub.points)} of {grading._num(sub.max_points)} points."
         assert score in text
+        # and the score is the verdicts' sum, counted here: a passed exercise's max_points each
+        by_hand = sum(float(r["max_points"]) for r in sub.rows if r["status"] == "passed")
+        assert sub.points == by_hand, name
         assert (out / "logs" / f"{sub.stem}.log").exists()
 
     def feedback(name):
@@ -891,3 +894,14 @@ def test_whole_sandbox_limits_use_the_strongest_method_available(tmp_path):
         assert group.oom_kills() > 0 or "-9" in done.stdout, (done.stdout, done.stderr)
     finally:
         group.remove()
+
+
+def test_a_submissions_points_are_the_sum_of_its_passed_exercises_points():
+    # Summed by hand from the verdicts: 2 (passed) + 0 (failed) + 3 (passed) = 5 of 2+4+3 = 9.
+    sub = grading.Submission(name="hw.ipynb", stem="hw", rows=[
+        {"exercise": "a", "points": "2", "max_points": "2", "status": "passed"},
+        {"exercise": "b", "points": "0", "max_points": "4", "status": "failed"},
+        {"exercise": "c", "points": "3", "max_points": "3", "status": "passed"},
+    ])
+    assert sub.points == 5
+    assert sub.max_points == 9

@@ -207,3 +207,21 @@ def test_identical_grades_with_the_default_plan_and_run_all(graded_both_ways):
         text = path.read_text(encoding="utf-8")
         assert "code cells; the others define nothing your answers use." in text, path.name
     shutil.rmtree(run_all.parent / "submissions", ignore_errors=True)
+
+
+def test_the_last_copy_of_a_duplicated_answer_cell_is_graded():
+    # A learner copied the answer cell and fixed the copy (a later cell with the same grade_id):
+    # the grader's forget/record/settle steps surround the LAST copy (cell 3), the first copy
+    # runs as a plain cell before it, and the check cell is not run.
+    cells = [IMPORTS]
+    lesson = _Lesson(cells + ["def answer():\n    raise NotImplementedError"])
+    sources = [(IMPORTS, ""), ("def answer():\n    return 'first, wrong'", "ex_a-answer"),
+               ("x = 1", ""), ("def answer():\n    return 'last, right'", "ex_a-answer"),
+               ("answer = ex.answer.check()", "ex_a")]
+    notebook = [Cell(i, "code", s, g) for i, (s, g) in enumerate(sources)]
+    steps = plan(notebook, lesson, selection=select(notebook, lesson, run_all=True))
+    graded = [(s.kind, s.cell) for s in steps if s.exercise == "ex_a"]
+    assert graded == [("forget", 3), ("cell", 3), ("record", 3), ("settle", 3)]
+    assert [s.source for s in steps if s.kind == "cell" and s.exercise == "ex_a"] == [
+        "def answer():\n    return 'last, right'"]
+    assert ("cell", 1) in [(s.kind, s.cell) for s in steps if not s.exercise]
