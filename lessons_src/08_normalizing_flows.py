@@ -30,7 +30,7 @@
 # **Prerequisites.** Lessons 01–05 (`odeint`, gradients through a solve, training a Neural ODE);
 # a little probability (densities, log-likelihood).
 #
-# **Time.** About 60 minutes. Running it top to bottom takes under a minute, about half of it
+# **Time.** About 60 minutes. Running it top to bottom takes about a minute, about half of it
 # training. Each exercise has a check cell right after it; `ex.<name>.hint()` gives a hint,
 # `ex.<name>.solution()` a solution.
 
@@ -50,6 +50,7 @@ from utils import flows
 from utils.claims import claim, magnitude
 from utils.exercises import lesson08 as ex
 from utils.flows import TwoMoons, VectorField
+from utils.solvers import odeint
 from utils.training import train
 
 torch.set_num_threads(1)  # a 4.5k-parameter network: one thread is fastest here, and reproducible
@@ -216,6 +217,54 @@ claim(difference < 1e-8, "the solve agrees with the closed form within the solve
       detail=f"largest difference {difference:.1e}")
 
 # %% [markdown]
+# ### Your turn: assemble $[z, \delta]$ and solve it
+# `flows.log_prob` hides three steps. Write them yourself in the cell below before reading ours
+# (it is not graded; the checks after it tell you if it works): **(1)** the initial state, $x$
+# with a zero column appended for $\delta(0) = 0$, shape `(batch, D + 1)`; **(2)** the augmented
+# dynamics, which split the state into $z$ and $\delta$, evaluate $f$ and return
+# $[f, -\operatorname{tr}\,\partial f/\partial z]$ as one tensor (use your `jacobian_trace`; the
+# state must require grad for it); **(3)** one `odeint` call from $t = 0$ to $T$, then
+# $\log p(x) = \log\mathcal N(z(T)) - \delta(T)$. The checks run your function on the linear
+# field (against your closed form from exercise 8.2) and on the untrained network (against
+# `flows.log_prob` with the same solver).
+
+# %%
+def my_log_prob(field, x, t_end=1.0, **solver):
+    """log p(x) by solving [z, delta] from [x, 0] at t = 0 to t_end; x (batch, D) -> (batch,)."""
+    state0 = torch.cat([x, torch.zeros(x.shape[0], 1, dtype=x.dtype)], dim=1)  # (1)
+
+    def augmented(t, state):  # (2)
+        with torch.enable_grad():
+            z = state[:, :-1].detach().requires_grad_(True)
+            f = field(t, z)
+            trace = jacobian_trace(f, z)
+        return torch.cat([f, -trace[:, None]], dim=1).detach()
+
+    t = torch.tensor([0.0, t_end], dtype=x.dtype)  # (3)
+    state_end = odeint(augmented, state0, t, **solver)[-1]
+    z_end, delta_end = state_end[:, :-1], state_end[:, -1]
+    log_base = -0.5 * (z_end**2).sum(dim=1) - 0.5 * x.shape[1] * math.log(2 * math.pi)
+    return log_base - delta_end
+
+
+mine_linear = my_log_prob(LinearField(A), x_lin, method="dopri5", rtol=1e-10, atol=1e-12)
+gap_linear = (mine_linear - by_hand).abs().max().item()
+print(f"linear field, against the closed form: largest difference {magnitude(gap_linear, floor=1e-8)}")
+claim(gap_linear < 1e-8, "your [z, delta] solve gives the closed-form log-density of the linear flow")
+x_net = torch.randn(8, 2, generator=torch.Generator().manual_seed(3))
+mine_net = my_log_prob(field, x_net, method="rk4", step_size=0.25)
+theirs_net = flows.log_prob(field, x_net, method="rk4", step_size=0.25, create_graph=False)
+gap_net = (mine_net - theirs_net).abs().max().item()
+print(f"untrained network, against flows.log_prob: largest difference {magnitude(gap_net, floor=1e-5)}")
+claim(gap_net < 1e-5, "and the network's log-density agrees with flows.log_prob, same solver and steps")
+
+# %% [markdown]
+# Two things to try: drop the minus sign in front of the trace, or append the zero column as
+# ones; both checks then fail, and the first shows by how much. (Here the dynamics detach their
+# output, so this version can evaluate but not train; `flows.CNFDynamics` keeps the graph with
+# `create_graph=True` for training.)
+
+# %% [markdown]
 # ## 3. The data, with a density we know
 #
 # Two moons, as in scikit-learn's `make_moons`: two interleaved half circles blurred by noise.
@@ -273,7 +322,7 @@ plt.show()
 # the dynamics per solve), the exact trace. A fixed grid makes every step cost the same however
 # wild the half-trained field is; section 5 checks what that coarse grid costs in accuracy.
 #
-# **The budget.** To keep the lesson quick to run, the flow gets `N_STEPS` Adam steps, batch
+# **The training run.** A short one: the flow gets `N_STEPS` Adam steps, batch
 # `BATCH`, learning rate $10^{-2}$ decaying on a cosine to $10^{-4}$. We train **three seeds at
 # once**: `VectorField(copies=3)` holds three independently initialised networks, each fed its own
 # stream of batches, in one batched pass (see its docstring: with the loss a sum of the three mean
