@@ -13,6 +13,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test test-portable test-fast lint notebooks check-notebooks grade release bench browser-test clean help
 .PHONY: site site-test instructor-lab check-my-work student-dist nbgrader-course nbgrader-lab
+.PHONY: mutation
 
 help:
 	@echo "make lab | test | test-portable | notebooks | grade SUBMISSIONS=dir | release | bench | browser-test | lint | clean"
@@ -157,6 +158,11 @@ site-test: site
 # writes docs/benchmarks.md and bench/results.json.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# A scripted mutation run over grader/ and utils/exercises/ (tools/mutation.py): each bug applied
+# to a copy of the project, its targeted tests run; records the score in docs/benchmarks.md.
+mutation: $(STAMP)
+	$(BIN)/python tools/mutation.py --record
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -545,6 +545,23 @@ def render(results: dict) -> str:
         for lesson, result in results["seeds"].items():
             if isinstance(result, dict):  # skip "measured"
                 lines += [f"Lesson {lesson}:", "", *seed_spread.table(result), ""]
+    if "mutation" in results:
+        m = results["mutation"]
+        lines += [
+            *heading("## Mutation run", "mutation"),
+            "",
+            "`make mutation` (`tools/mutation.py`, not part of `bench/run.py`'s parts nor of "
+            "CI): one deliberate bug at a time in a copy of the project (grader, exercises, "
+            "references, the adjoint), then the tests meant to catch it. Killed = those tests "
+            f"failed. Score: **{m['killed']}/{m['total']} killed** "
+            f"({m.get('seconds', 0):.0f} s in all).",
+            "",
+            "| mutation | file | killed | seconds |",
+            "|---|---|---|---:|",
+            *[f"| {r['name']} | `{r['path']}` | {'yes' if r['killed'] else '**no**'} | "
+              f"{r['seconds']:.0f} |" for r in m["mutations"]],
+            "",
+        ]
     if "sliders" in results:
         import slider_latency
 
