@@ -30,8 +30,8 @@
 # **Prerequisites.** Lessons 03–05 (`odeint`, `ODEFunc`, training a Neural ODE); what a GRU cell
 # is (`torch.nn.GRUCell`: a hidden state updated from an input).
 #
-# **Time.** About 50 minutes. Running the notebook top to bottom takes under a minute on a quiet
-# 2-core machine (about 45 s of CPU time), most of it training six small models. Exercises have a check cell right after them; `ex.<name>.hint()`
+# **Time.** About 50 minutes. Running the notebook top to bottom takes about a minute, most of
+# it training six small models. Exercises have a check cell right after them; `ex.<name>.hint()`
 # gives a hint, `ex.<name>.solution()` a solution.
 
 # %%
@@ -297,7 +297,7 @@ for kind in ("latent_ode", "gru_dt"):
 # a GRU step (timed below; the ratio depends on the machine and on what else it is doing).
 #
 # **The scale, honestly.** This is small: 300 steps, a 4-dimensional latent state, RK4 steps of
-# 0.5, so that six models train in well under a minute. Longer training improves both models;
+# 0.5: six small models you can retrain in seconds. Longer training improves both models;
 # the numbers below are for this budget.
 
 # %%
