@@ -13,7 +13,7 @@
 # classification: an *ODE-Net*, one ODE block in place of a stack of residual blocks, matched a
 # ResNet on MNIST with fewer parameters and with memory that does not grow with depth (their
 # Table 1). Here we rebuild that comparison on real handwritten digits, small enough to train
-# four models three times each in under a minute, and measure what holds at this scale and what
+# four models three times each in this notebook, and measure what holds at this scale and what
 # does not. Then we look inside: what the adaptive solver does during training and at test time,
 # and a limit no amount of training removes — trajectories of an ODE cannot cross — with its fix,
 # augmented Neural ODEs (Dupont, Doucet & Teh 2019).
@@ -32,7 +32,7 @@
 # **Prerequisites.** Lessons 02 (a ResNet is Euler's method; trajectories never cross), 03
 # (`ODEFunc`, `odeint`) and 04 (the adjoint). Basic PyTorch: `nn.Conv2d`, cross-entropy.
 #
-# **Time.** About 50 minutes. Running it top to bottom takes under a minute, mostly training.
+# **Time.** About 50 minutes. Running it top to bottom takes about a minute, mostly training.
 # Each exercise has a check cell right after it; `ex.<name>.hint()` gives a hint,
 # `ex.<name>.solution()` a solution.
 
@@ -169,9 +169,9 @@ for kind in MODEL_KINDS:
 # **Budget.** Each model trains for 6 epochs (60 Adam steps on batches of 128, learning rate
 # $10^{-2}$ decaying along a cosine), with seeds 0, 1, 2 (the seed fixes the initial weights and
 # the batch order). That is the *same number of steps* for every model, not the same time and
-# not training to convergence: on 2 CPU cores this is what fits in the lesson's minute (the
-# ODE-Net step costs most). The RK-Net uses 2 RK4 steps (8 evaluations of $f$) for the same
-# reason.
+# not training to convergence: a short run, so that you can rerun it and change it (the
+# ODE-Net step costs most; try `EPOCHS = 20` and see which gaps close). The RK-Net uses 2 RK4
+# steps (8 evaluations of $f$), as cheap as a short ODE-Net solve.
 
 # %% tags=["nbval-ignore-output", "progress"]
 SEEDS = (0, 1, 2)
@@ -274,8 +274,8 @@ plt.show()
 # each measured in a fresh child process (`utils.profiling.peak_memory`, as in lesson 04: torch's
 # allocations are invisible to Python's own tracing). We train the ODE-Net here by backpropagating
 # through dopri5's operations; its adjoint version (`adjoint=True`: gradients by solving the
-# adjoint ODE backwards, lesson 04) is measured for one step only — training it three times did
-# not fit the budget. To see *growth with depth*, the last two rows solve the same block with 16
+# adjoint ODE backwards, lesson 04) is measured for one step only (its training would
+# follow the same curve, more slowly: every step solves a second ODE backwards). To see *growth with depth*, the last two rows solve the same block with 16
 # RK4 steps (64 evaluations of $f$), with and without the adjoint. The measurements run two
 # child processes at a time (memory is per process; the times printed are then only rough).
 

@@ -510,7 +510,17 @@ class SweepViewer:
         self.image = self.ax_img.imshow(mosaic, cmap="gray_r", vmin=0, vmax=1)
         self.ax_img.set_yticks([])
         self.ax_img.set_xticks(np.arange(n_show) * 9 + 3.5)
-        self.fig.tight_layout()
+        self._titles(points[0], self._n_wrong(points[0]))  # laid out with its two-line titles,
+        self.fig.tight_layout()  # so that no later title is clipped
+
+    def _n_wrong(self, point) -> int:
+        return int((np.asarray(self.labels) != point.predictions).sum())
+
+    def _titles(self, point, n_wrong: int) -> None:
+        self.ax_acc.set_title(f"{point.label}\naccuracy {point.accuracy:.3f}, NFE {point.nfe}",
+                              fontsize=10)
+        self.ax_img.set_title(f"{n_wrong} of {len(point.predictions)} test digits wrong;\n"
+                              f"the first few (true>predicted)", fontsize=10)
 
     def show(self, index: int) -> None:
         """Select setting ``index`` and display the figure."""
@@ -518,15 +528,11 @@ class SweepViewer:
 
         point = self.points[index]
         self.marker.set_data([point.nfe], [point.accuracy])
-        self.ax_acc.set_title(f"{point.label}: accuracy {point.accuracy:.3f}, NFE {point.nfe}",
-                              fontsize=10)
         mosaic, captions = misclassified_mosaic(self.images, self.labels, point.predictions,
                                                 n_show=self.n_show)
         self.image.set_data(mosaic)
         self.ax_img.set_xticklabels(captions)
-        n_wrong = int((np.asarray(self.labels) != point.predictions).sum())
-        self.ax_img.set_title(f"{n_wrong} of {len(point.predictions)} test digits wrong; the first "
-                              f"few (true>predicted)", fontsize=10)
+        self._titles(point, self._n_wrong(point))
         # One drawing pass: a PNG at the layout fixed in __init__ (displaying the figure itself
         # would let the inline backend draw it twice, to find a tight bounding box first).
         buffer = io.BytesIO()
