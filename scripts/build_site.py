@@ -13,7 +13,8 @@ Nothing is executed again: the pages show the outputs stored in ``notebooks/``. 
    versions pinned in ``site/package-lock.json``) into the build's ``_static``: no page asks any
    other host for anything.
 4. ``sphinx-build -W`` (every warning is an error) with ``site/conf.py``, into ``site/_build/html``.
-5. Check every internal link and image of the built pages (file and ``#anchor``).
+5. Make every figure a link to its PNG (click to enlarge), then check every internal link and
+   image of the built pages (file and ``#anchor``).
 
 What a lesson's copy changes, and why (the notebooks themselves stay as they are):
 - A slider needs a kernel. Its cell shows, instead of a widget box, the figure the slider drew at
@@ -387,6 +388,24 @@ def broken_links(html_dir: Path = HTML) -> list[str]:
     return problems
 
 
+_FIGURE = re.compile(r'(<img\b[^>]*?\bsrc="(_images/[^"]+\.png)"[^>]*>)')
+
+
+def link_figures(html_dir: Path = HTML) -> int:
+    """Make every stored figure of the built pages clickable: a link to the PNG itself, which the
+    browser shows at full size (and a phone lets you zoom). Returns how many were linked."""
+    linked = 0
+    for page in html_dir.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        new, n = _FIGURE.subn(
+            r'<a class="figure-zoom" href="\2" title="Open the figure at full size">\1</a>', text
+        )
+        if n:
+            page.write_text(new, encoding="utf-8")
+            linked += n
+    return linked
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -425,6 +444,7 @@ def main(argv=None) -> int:
     if result.returncode:
         print("sphinx-build failed (warnings are errors): see above", file=sys.stderr)
         return result.returncode
+    link_figures()
     problems = broken_links()
     if problems:
         print("broken internal links:\n  " + "\n  ".join(problems), file=sys.stderr)
