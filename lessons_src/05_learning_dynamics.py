@@ -16,7 +16,7 @@
 # - [ ] watch the learned vector field take shape during training
 #
 # **Prerequisites:** lessons 01–04 (`odeint`, `ODEFunc`/`NeuralODE`, gradients through a solve).
-# **Time:** about 45 minutes. Running it top to bottom takes under a minute, mostly training.
+# **Time:** about 45 minutes. Running it top to bottom takes about a minute, mostly training.
 
 # %%
 import copy

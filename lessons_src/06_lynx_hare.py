@@ -15,7 +15,7 @@
 # - [ ] compare models on held-out years against naive baselines, and say what the data support
 #
 # **Prerequisites:** lesson 05 (training a Neural ODE, time windows), lesson 01 (Lotka–Volterra).
-# **Time:** about 45 minutes. Running it top to bottom takes under a minute, mostly training.
+# **Time:** about 45 minutes. Running it top to bottom takes about a minute, mostly training.
 
 # %%
 import matplotlib.pyplot as plt
