@@ -131,7 +131,9 @@ def test_frozen_parameters_get_no_gradient_and_y0_without_grad_works():
     y0 = torch.randn(2, 3, dtype=torch.float64)
     odeint_adjoint(func, y0, torch.tensor([0.0, 1.0])).sum().backward()
     assert func.net[0].weight.grad is None
-    assert func.net[0].bias.grad is not None
+    # the point here is which parameters get a gradient (the values are checked against direct
+    # backprop and finite differences above): a present, non-zero one is enough
+    assert func.net[0].bias.grad is not None and func.net[0].bias.grad.abs().sum() > 0
 
 
 def test_stats_forward_and_backward():

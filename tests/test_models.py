@@ -130,7 +130,9 @@ def test_neural_ode_gradient_matches_finite_difference():
         down = loss().item()
         bias[0] += eps
     assert bias.grad[0].item() == pytest.approx((up - down) / (2 * eps), rel=1e-6)
-    assert all(p.grad is not None for p in func.parameters())
+    # one value checked against a finite difference above; here only that every parameter
+    # takes part in the loss (a present, non-zero gradient)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in func.parameters())
 
 
 @pytest.mark.parametrize(
