@@ -274,10 +274,11 @@ plt.show()
 # each measured in a fresh child process (`utils.profiling.peak_memory`, as in lesson 04: torch's
 # allocations are invisible to Python's own tracing). We train the ODE-Net here by backpropagating
 # through dopri5's operations; its adjoint version (`adjoint=True`: gradients by solving the
-# adjoint ODE backwards, lesson 04) is measured for one step only (its training would
-# follow the same curve, more slowly: every step solves a second ODE backwards). To see *growth with depth*, the last two rows solve the same block with 16
-# RK4 steps (64 evaluations of $f$), with and without the adjoint. The measurements run two
-# child processes at a time (memory is per process; the times printed are then only rough).
+# adjoint ODE backwards, lesson 04) is measured for one step only (training it would take
+# longer: each step adds that backward solve). To see *growth with depth*, the last two rows
+# solve the same block with 16 RK4 steps (64 evaluations of $f$), with and without the
+# adjoint. The measurements run two child processes at a time (memory is per process; the
+# times printed are then only rough).
 
 # %%
 MEMORY_RUNS = {
