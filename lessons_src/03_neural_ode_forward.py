@@ -302,7 +302,7 @@ for scale in scales:
           f"                 {sum(rho_by_scale[scale]) / 3:.2f}")
 
 # %%
-fig, (ax_cost, ax_slow, ax_fast) = plt.subplots(1, 3, figsize=(15, 4.3))
+fig, (ax_cost, ax_slow, ax_fast) = plt.subplots(1, 3, figsize=(12, 4.3))
 means = [sum(nfe_by_scale[s_]) / 3 for s_ in scales]
 low = [m - min(nfe_by_scale[s_]) for m, s_ in zip(means, scales, strict=True)]
 high = [max(nfe_by_scale[s_]) - m for m, s_ in zip(means, scales, strict=True)]

@@ -569,7 +569,7 @@ samples = seed_samples[0]
 frames = flows.morph_frames(field, t_end=T_END, n_frames=11, grid=60, lim=LIM, n_samples=1000)
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
 axes[0].scatter(x_test_np[:2000, 0], x_test_np[:2000, 1], s=2, c="0.3")
 axes[0].set(title="2,000 test points (true data)")
 axes[1].scatter(samples[:, 0], samples[:, 1], s=2, c="C3")
