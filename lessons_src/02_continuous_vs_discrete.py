@@ -595,7 +595,7 @@ t_paths = torch.linspace(0.0, 1.0, 51)
 with torch.no_grad():
     paths = odeint(ode_f, starts_1d, t_paths, method="rk4", step_size=0.02)  # finer steps, to draw smooth paths
     block_out = (starts_1d + block_f(0.0, starts_1d)).flatten()
-fig, (ax_l, ax_ode, ax_res) = plt.subplots(1, 3, figsize=(14, 3.8))
+fig, (ax_l, ax_ode, ax_res) = plt.subplots(1, 3, figsize=(12, 3.8))
 for name in models:
     ax_l.semilogy(losses[name], label=name)
 ax_l.axhline(1.0, color="k", ls=":", lw=1, label="best order-preserving loss")
