@@ -207,7 +207,9 @@ def test_search_for_adjoint_finds_lesson_04(browser, site_url):
 @pytest.mark.parametrize("viewport_name", ["desktop", "phone"])
 def test_screenshots(browser, site_url, screenshot_dir, viewport_name):
     viewport = DESKTOP if viewport_name == "desktop" else PHONE
-    shots = {"index": "index.html", "lesson01": "01_ode_basics.html", "lesson04": "04_adjoint.html"}
+    shots = {"index": "index.html", "lesson01": "01_ode_basics.html", "lesson04": "04_adjoint.html",
+             "lesson07": "07_classifiers.html", "lesson08": "08_normalizing_flows.html",
+             "lesson10": "10_hamiltonian.html"}
     for label, name in shots.items():
         context, page, problems = open_page(browser, f"{site_url}/{name}", viewport)
         try:
@@ -220,6 +222,14 @@ def test_screenshots(browser, site_url, screenshot_dir, viewport_name):
             if label == "lesson01" and note.count():
                 note.scroll_into_view_if_needed()
                 page.screenshot(path=str(screenshot_dir / f"{label}-slider-{viewport_name}.png"))
+            # Every figure of lessons 07, 08 and 10, one screenshot each (to look at, issue 23)
+            if label in ("lesson07", "lesson08", "lesson10"):
+                figures = page.locator("main .cell_output img")
+                for i in range(figures.count()):
+                    figures.nth(i).scroll_into_view_if_needed()
+                    page.screenshot(
+                        path=str(screenshot_dir / f"{label}-figure{i:02d}-{viewport_name}.png")
+                    )
             assert not problems, "\n".join(problems)
         finally:
             context.close()
