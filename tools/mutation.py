@@ -88,7 +88,7 @@ MUTATIONS = [
     Mutation("dependency analysis ignores unsure cells", "grader/deps.py",
              "    unsure = [i for i, c in enumerate(cells) if c.unsure]",
              "    unsure = []",
-             ("tests/test_grading_plan.py", "-x")),
+             ("tests/test_grading_plan.py", "-k", "cannot_be_sure or changes_a_module")),
     Mutation("reference rk4_step weighs k2 once", "utils/exercises/solutions/lesson01.py",
              "(k1 + 2 * k2 + 2 * k3 + k4)", "(k1 + k2 + 3 * k3 + k4)",
              ("tests/test_references_independent.py",)),
