@@ -196,8 +196,9 @@ def test_compare_integrators_bad_input(kwargs):
         compare_integrators(PENDULUM, np.zeros((1, 2)) + 0.5, **kwargs)
 
 
-def test_grader_catches_a_field_that_always_detaches():
-    """The hidden training case of exercise 10.1 catches what no visible case can."""
+def test_a_field_that_always_detaches_fails_in_the_open():
+    """Exercise 10.1's visible rollout case (a y that already requires grad) catches an answer that
+    always detaches y, in the check cell itself, not only at grading (issue 22)."""
     from utils.exercises import lesson10
 
     def always_detaching(H, y):
@@ -205,6 +206,7 @@ def test_grader_catches_a_field_that_always_detaches():
         (dH,) = torch.autograd.grad(H(y).sum(), y, create_graph=True)
         return torch.stack((dH[..., 1], -dH[..., 0]), dim=-1)
 
-    assert lesson10.hamiltonian_field.evaluate(always_detaching).passed
-    result = lesson10.hamiltonian_field.evaluate(always_detaching, hidden=True)
-    assert not result.passed and "hidden case" in result.message
+    result = lesson10.hamiltonian_field.evaluate(always_detaching)
+    assert not result.passed
+    assert "already require grad" in result.message and "hidden case" not in result.message
+    assert not lesson10.hamiltonian_field.evaluate(always_detaching, hidden=True).passed
