@@ -838,8 +838,11 @@ def test_ctrl_c_keeps_finished_rows_exits_promptly_and_resume_grades_the_rest(tm
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "grader", str(folder), "--out", str(out), "--jobs", "2",
            "--cell-timeout", "30", "--memory-gb", str(FIXTURES.MEMORY_GIB)]
+    # A background job of a non-interactive shell starts with SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler: give the grader the default, as a terminal would.
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         rows = _rows(out / "grades.csv") if (out / "grades.csv").exists() else []
