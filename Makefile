@@ -152,6 +152,7 @@ site: $(SITE_STAMP) site/node_modules/.package-lock.json
 site-test: site
 	scripts/install_browser.sh
 	RUN_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/site/test_site_in_browser.py \
+		tests/site/test_figure_legibility.py tests/site/test_class_report_in_browser.py \
 		tests/site/test_lab_modes.py -p no:cacheprovider -rA
 
 # utils.odeint vs torchdiffeq, adjoint vs direct backprop, and every lesson's run time:
