@@ -82,10 +82,10 @@ def damped_oscillator_dataset(
     for name, value in (("n_trajectories", n_trajectories), ("n_times", n_times)):
         if not (isinstance(value, int) and value >= 1):
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    for name, value in (("t_end", t_end), ("position_range", position_range),
-                        ("velocity_range", velocity_range)):
-        if not (isinstance(value, (int, float)) and value > 0):
-            raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    for name, number in (("t_end", t_end), ("position_range", position_range),
+                         ("velocity_range", velocity_range)):
+        if not (isinstance(number, (int, float)) and number > 0):
+            raise ValueError(f"{name} must be a number > 0, got {number!r}")
     if not (isinstance(noise_std, (int, float)) and noise_std >= 0):
         raise ValueError(f"noise_std must be a number >= 0, got {noise_std!r}")
     system = DampedOscillator() if system is None else system

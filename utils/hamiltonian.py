@@ -368,6 +368,7 @@ def compare_integrators(system, y0, *, step_size: float, t_end: float) -> dict:
     energy = getattr(system, "energy", None) or system.hamiltonian
     torch_model = isinstance(system, nn.Module)
     y0 = np.asarray(y0, dtype=float)
+    t_solve: torch.Tensor | np.ndarray
     if torch_model:
         dtype = next(system.parameters()).dtype
         y0, t_solve = torch.tensor(y0, dtype=dtype), torch.tensor(t, dtype=dtype)

@@ -121,12 +121,12 @@ class NeuralODE(nn.Module):
     def forward(self, y0: torch.Tensor) -> torch.Tensor:
         t = self.t.to(dtype=y0.dtype)
         # Only the options the method uses (each was checked, and warned about, at construction).
-        given = dict(rtol=NEURAL_ODE_RTOL if self.rtol is None else self.rtol,
-                     atol=NEURAL_ODE_ATOL if self.atol is None else self.atol,
-                     step_size=self.step_size)
+        rtol = NEURAL_ODE_RTOL if self.rtol is None else self.rtol
+        atol = NEURAL_ODE_ATOL if self.atol is None else self.atol
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            options = dict(method=self.method, **check_solver_options(self.method, **given))
+            options = dict(method=self.method, **check_solver_options(
+                self.method, rtol=rtol, atol=atol, step_size=self.step_size))
         if self.adjoint:
             ys, self.last_stats = odeint_adjoint(self.func, y0, t, return_stats=True, **options)
         else:
