@@ -11,13 +11,19 @@ hints stay.
 By default the reference solutions stay installed, because a check cell falls back to the
 reference when an answer fails, so that the cells after it still run: a learner who opens
 ``utils/exercises/solutions/`` can still read them. ``--without-references`` leaves them out
-too; then a failed check keeps the learner's own function and later cells that use it may fail.
+too; its check cells then judge the visible cases against the references' outcomes stored when
+the copy is built (``utils/exercises/expected_outcomes.json``,
+:mod:`utils.exercises.stored_expected`), leave the hidden cases to the grader, and a failed
+check keeps the learner's own function (later cells that use it may fail).
 docs/instructors.md compares the two.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from .lessons import course_root
@@ -67,10 +73,30 @@ def make_release(out: Path, *, without_references: bool = False,
     init.write_text(init.read_text(encoding="utf-8") + _MARK, encoding="utf-8")
     if without_references:
         shutil.rmtree(out / "utils" / "exercises" / "solutions")
+        _store_expected(root, out / "utils" / "exercises")
     (out / "RELEASE.txt").write_text(
         "Graded release of the Neural ODE course: `make lab` opens the lessons.\n"
         "Solutions are withheld (ex.<name>.solution()); hints stay (ex.<name>.hint()).\n"
-        + ("The reference solutions are not included: a failed check keeps your own function.\n"
+        + ("The reference solutions are not included: check cells judge the visible cases\n"
+           "against outcomes stored when this copy was built, the hidden cases run when your\n"
+           "work is graded, and a failed check keeps your own function.\n"
            if without_references else ""),
         encoding="utf-8")
     return out
+
+
+def _store_expected(root: Path, exercises_dir: Path) -> None:
+    """Store the references' outcomes on the visible cases (utils.exercises.stored_expected),
+    computed by the course package of ``root`` in a child process (the references must be
+    installed there; this process may have another ``utils`` imported, or none)."""
+    target = exercises_dir / "expected_outcomes.json"
+    code = ("import sys\n"
+            "from utils.exercises import registry, stored_expected\n"
+            "stored_expected.write(registry().values(), sys.argv[1])\n")
+    env = dict(os.environ, PYTHONPATH=str(root), PYTHONHASHSEED="0")
+    env.pop(_ENV, None)
+    done = subprocess.run([sys.executable, "-c", code, str(target)], cwd=root, env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0 or not target.is_file():
+        raise RuntimeError("storing the expected outcomes of the visible cases failed:\n"
+                           + done.stderr[-2000:])
