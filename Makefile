@@ -96,9 +96,9 @@ release: $(STAMP)
 
 # The learner distribution in student-dist/: what students may see and nothing else: the
 # notebooks, the course package with the reference solutions left out, its data; no lesson
-# sources, no utils/exercises/solutions/, no grader or tests. Its limit today: check cells judge
-# by running the references, so there they say the reference is withheld instead of a verdict
-# (docs/instructors.md); the hub image (postBuild) installs `make release` for that reason.
+# sources, no utils/exercises/solutions/, no grader or tests. Its check cells judge the visible
+# cases against the references' outcomes stored at build time and leave the hidden cases to the
+# grader; a failed check has no reference to fall back on (docs/instructors.md, "Hand out").
 student-dist: $(STAMP)
 	rm -rf student-dist
 	$(BIN)/python -m grader release student-dist --without-references
