@@ -9,7 +9,6 @@ sandbox, so patching these functions, the checking code or the import machinery 
 from __future__ import annotations
 
 import json
-import random
 
 __all__ = ["forget", "pin", "record", "settle"]
 
@@ -42,27 +41,18 @@ def record(exercise_id: str, answer_name: str, path: str) -> None:
     """Run every case of the exercise (visible, then hidden) on the learner's answer.
 
     The cases are built with the random generators seeded as the grader seeds them outside
-    (so both sides get the same inputs), and the generators are restored afterwards.
+    (:mod:`utils.exercises.seeding`, the same code on both sides, so both get the same inputs),
+    and the generators are restored afterwards.
     """
-    import numpy as np
-    import torch
-
     from utils.exercises import registry
     from utils.exercises.judge import run_case
+    from utils.exercises.seeding import seeded
 
-    saved = random.getstate(), np.random.get_state(), torch.get_rng_state()
-    try:
-        random.seed(0)
-        np.random.seed(0)
-        torch.manual_seed(0)
+    with seeded(0):
         exercise = registry()[exercise_id]
         cases = [case.without_expected() for case in exercise.case_list(hidden=True)]
         answer = _namespace().get(answer_name)
         outcomes = [run_case(answer, case).to_json() for case in cases]
-    finally:
-        random.setstate(saved[0])
-        np.random.set_state(saved[1])
-        torch.set_rng_state(saved[2])
     with open(path, "w", encoding="utf-8") as out:
         json.dump({"exercise": exercise_id, "outcomes": outcomes}, out)
 

@@ -19,6 +19,7 @@ import copy
 import functools
 import importlib.util
 import math
+import random
 import re
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from torch import nn
 from grader.lessons import lesson_sources, read_source
 from utils.exercises import NOT_ATTEMPTED, PASSED, WRONG, Exercise, registry, self_check
 from utils.exercises.judge import Case, Outcome, Value, describe, judge, run_case
+from utils.exercises.seeding import rng_state, seeded, set_rng_state
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -410,7 +412,8 @@ def test_exception_is_reported_at_the_learners_line():
     result = EXERCISES["ex01_euler_step"].evaluate(euler_step)
     assert result.status == WRONG
     assert "IndexError" in result.message and "return y + h * slope[5]" in result.message
-    assert "judge.py" not in result.message
+    for module in ("judge.py", "running.py", "verdict.py", "withholding.py", "seeding.py"):
+        assert module not in result.message  # the course's own frames are not the learner's
 
 
 def test_harness_failure_is_not_presented_as_the_learners_error():
@@ -577,3 +580,48 @@ def test_self_check_judges_what_the_learner_wrote_not_the_fallback(capsys):
     results = {r.exercise_id: r for r in self_check("lesson01", namespace, quiet=True)}
     assert results["ex01_euler_solve"].status == NOT_ATTEMPTED
     capsys.readouterr()
+
+
+def _draws() -> tuple:
+    return random.random(), float(np.random.rand()), float(torch.rand(()))
+
+
+def test_seeded_draws_as_seeding_by_hand_and_restores_the_generators():
+    """One seeding for the check cells, the judge and the grader's kernel side."""
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
+    by_hand = _draws()
+    random.seed(7)
+    np.random.seed(7)
+    torch.manual_seed(7)
+    before = rng_state()
+    with seeded(0):
+        inside = _draws()
+    outside = _draws()
+    set_rng_state(before)
+    assert inside == by_hand
+    assert outside == _draws()  # the outer stream goes on as if the block had not run
+    set_rng_state(before)
+    with pytest.raises(RuntimeError), seeded(0):
+        _draws()
+        raise RuntimeError("an answer failed")
+    after_error = _draws()
+    set_rng_state(before)
+    assert after_error == _draws()
+
+
+def test_checking_an_answer_does_not_move_the_lessons_random_stream():
+    torch.manual_seed(3)
+    expected = torch.rand(3)
+    torch.manual_seed(3)
+    EXERCISES["ex01_euler_step"].evaluate(EXERCISES["ex01_euler_step"].reference)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_the_grader_kernel_side_seeds_with_the_judges_seeding():
+    """No second copy of the seeding in the grader's kernel side (it imports utils anyway)."""
+    source = (ROOT / "grader" / "kernel_side.py").read_text()
+    assert "from utils.exercises.seeding import seeded" in source
+    for own in ("random.seed(", "np.random.seed(", "torch.manual_seed(", "set_rng_state("):
+        assert own not in source, own

@@ -64,12 +64,12 @@ MUTATIONS = [
              "                dynamics, packer.pack(state), span, return_stats=True, **carried\n"
              "            )",
              ("tests/test_adjoint.py", "-k", "afresh")),
-    Mutation("judge's tolerance 100x looser", "utils/exercises/judge.py",
+    Mutation("judge's tolerance 100x looser", "utils/exercises/verdict.py",
              "np.allclose(got_arr, want_arr, rtol=case.rtol, atol=case.atol, equal_nan=True)",
              "np.allclose(got_arr, want_arr, rtol=100 * case.rtol, atol=100 * case.atol, "
              "equal_nan=True)",
              ("tests/test_judge_tolerance.py",)),
-    Mutation("judge ignores the shape", "utils/exercises/judge.py",
+    Mutation("judge ignores the shape", "utils/exercises/verdict.py",
              "    if got_arr.shape != want_arr.shape:\n        if want_arr.shape == ():",
              "    if False:\n        if want_arr.shape == ():",
              ("tests/test_exercises.py", "-k", "wrong_answer_is_reported_wrong", "-x")),
@@ -81,7 +81,7 @@ MUTATIONS = [
              "len(raw) != len(expected.cases)",
              "len(raw) > len(expected.cases)",
              ("tests/test_verdict_tampering.py",)),
-    Mutation("a wrong answer scores full points", "utils/exercises/judge.py",
+    Mutation("a wrong answer scores full points", "utils/exercises/verdict.py",
              "points = exercise.points if status == Status.PASSED else 0.0",
              "points = exercise.points",
              ("tests/test_exercises.py", "-k", "wrong_answer_is_reported_wrong", "-x")),

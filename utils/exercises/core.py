@@ -38,19 +38,13 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from .judge import (
-    UNDEFINED,
-    Case,
-    CheckResult,
-    Outcome,
-    Status,
-    _rng_state,
-    _seed,
-    _set_rng_state,
-    expected_outcomes,
-    judge,
-    run_case,
-)
+from .model import UNDEFINED, Case, CheckResult, Status
+from .running import expected_outcomes, run_case
+from .seeding import rng_state as _rng_state
+from .seeding import seed_all as _seed
+from .seeding import set_rng_state as _set_rng_state
+from .verdict import judge
+from .wire import Outcome
 
 __all__ = ["Case", "CheckResult", "Exercise", "ReferenceWithheld", "Status"]
 
@@ -275,7 +269,7 @@ def _cell_failure(result) -> str:
         detail = getattr(error, "msg", None) or str(error)
         return f"your answer cell did not run: {type(error).__name__}{where} ({detail})"
     if result.error_in_exec is not None:
-        from .judge import _explain
+        from .running import explain_error as _explain
 
         return f"your answer cell stopped with an error: {_explain(result.error_in_exec)}"
     return ""
