@@ -100,3 +100,31 @@ def test_every_slider_is_a_data_function_and_a_show_function():
     assert names == {f"show_{s}" for s in shows} | {f"{d}_data" for d in datas}
     assert shows == datas
     assert all(callable(getattr(widgets, n)) for n in names)
+
+
+def test_slider_figures_are_stored_at_150_dpi_or_more():
+    """What the site and the lab show of a slider is this PNG: at the course's dpi (issue 23)."""
+    import io
+
+    from PIL import Image
+
+    from utils.plots import FIGURE_DPI
+    from utils.widgets import show_resnet_spiral
+
+    assert FIGURE_DPI >= 150
+    for image in (show_lotka_volterra_euler(0.05, 1.0, 0.1, 1.5, 0.075), show_resnet_spiral(8)):
+        with Image.open(io.BytesIO(image.data)) as png:
+            assert png.info["dpi"][0] >= 150
+
+
+def test_lesson01_slider_figure_stacks_its_panels_for_a_narrow_screen():
+    """Time series on top, phase portrait and drift below: at most 8 inches wide, so that its
+    text stays legible on a phone (a 13-inch row of three panels did not)."""
+    from utils.widgets import _LOTKA_VOLTERRA_EULER
+
+    show_lotka_volterra_euler(0.05, 1.0, 0.1, 1.5, 0.075)
+    fig = _LOTKA_VOLTERRA_EULER.parts["fig"]
+    assert fig.get_figwidth() <= 8
+    top, left, right = (ax.get_position() for ax in fig.axes)
+    assert top.y0 > max(left.y1, right.y1)  # a row of its own, above the other two
+    assert abs(left.y0 - right.y0) < 1e-9 and left.x1 < right.x0

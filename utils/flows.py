@@ -368,8 +368,10 @@ class MorphView:
     def _build(self):
         from matplotlib.figure import Figure
 
+        from .plots import FIGURE_DPI
+
         lim = self.frames["lim"]
-        fig = Figure(figsize=(10, 3.8), dpi=72)
+        fig = Figure(figsize=(10, 3.8), dpi=FIGURE_DPI)
         axes = fig.subplots(1, 2)
         image = axes[0].imshow(self.frames["density"][0], origin="lower", extent=lim,
                                cmap="viridis", aspect="auto")

@@ -17,7 +17,13 @@ import numpy as np
 
 from .arrays import field_on_grid, to_numpy
 
+# The resolution of the sliders' figures (utils.widgets, utils.flows, lesson 10): sharp on the
+# course website and on high-density screens. Static figures get the same from
+# notebooks/matplotlibrc (`figure.dpi: 150`), which a lesson's kernel reads from its folder.
+FIGURE_DPI = 150
+
 __all__ = [
+    "FIGURE_DPI",
     "to_numpy",
     "phase_portrait",
     "vector_field",

@@ -11,6 +11,7 @@ import io
 import math
 import numbers
 import textwrap
+import weakref
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ from matplotlib.figure import Figure
 from . import plots
 from .arrays import field_on_grid, to_numpy
 from .datasets import load_lynx_hare
+from .plots import FIGURE_DPI
 from .solvers import SolverError, check_solver_options, odeint
 from .systems import LinearSpiral, LotkaVolterra
 from .tableaus import TABLEAUS
@@ -64,11 +66,18 @@ class LiveFigure:
         return self._parts
 
     def png(self):
-        from IPython.display import Image
+        return _png(self.parts["fig"])
 
-        buffer = io.BytesIO()
-        self.parts["fig"].savefig(buffer, format="png")
-        return Image(data=buffer.getvalue(), format="png")
+
+def _png(fig):
+    """The figure as an IPython PNG image, rendered once at the figure's own dpi
+    (:data:`utils.plots.FIGURE_DPI`). zlib's fastest level: at 150 dpi the default level's
+    compression took as long as drawing the figure, for files only ~10% smaller."""
+    from IPython.display import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
+    return Image(data=buffer.getvalue(), format="png")
 
 
 def _joined(trajectories) -> np.ndarray:
@@ -79,17 +88,19 @@ def _joined(trajectories) -> np.ndarray:
     return np.concatenate((ys, gap), axis=0).transpose(1, 0, 2).reshape(-1, 2)
 
 
+_LAID_OUT: weakref.WeakSet = weakref.WeakSet()  # figures whose axes _image placed already
+
+
 def _image(fig):
     """The PNG image of a slider's figure, rendered once: laid out as ``tight_layout`` would,
     without the second drawing pass that a layout engine or the inline backend's tight bounding
-    box costs. The show functions return it and ``interact`` displays it; ``image.figure`` keeps
-    the figure (for tests)."""
-    from IPython.display import Image
-
-    _fixed_tight_layout(fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    image = Image(data=buffer.getvalue(), format="png")
+    box costs. A figure that is redrawn in place (a :class:`LiveFigure`) is laid out on its
+    first image only: the layout pass costs as much as the render. The show functions return it
+    and ``interact`` displays it; ``image.figure`` keeps the figure (for tests)."""
+    if fig not in _LAID_OUT:
+        _fixed_tight_layout(fig)
+        _LAID_OUT.add(fig)
+    image = _png(fig)
     image.figure = fig
     return image
 
@@ -200,8 +211,13 @@ def lotka_volterra_euler_data(
 
 
 def _build_lotka_volterra_euler():
-    fig = Figure(figsize=(13, 3.6), dpi=72)
-    axes = fig.subplots(1, 3)
+    # Two rows, not three panels side by side: on a phone's screen a 13-inch row of three panels
+    # shrank its text to a third of its size. The time series spans the top row; the phase
+    # portrait and the drift share the bottom one.
+    fig = Figure(figsize=(7.5, 6.2), dpi=FIGURE_DPI)
+    grid = fig.add_gridspec(2, 2)
+    axes = [fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0]),
+            fig.add_subplot(grid[1, 1])]
     lines = {}
     for i, (name, color) in enumerate((("prey", "tab:green"), ("predators", "tab:red"))):
         lines[f"ref{i}"], = axes[0].plot([], [], color=color, lw=1, alpha=0.5,
@@ -209,19 +225,20 @@ def _build_lotka_volterra_euler():
         lines[f"euler{i}"], = axes[0].plot([], [], color=color, lw=2, ls="--",
                                            label=f"{name} (Euler)")
     axes[0].set(xlabel="t", ylabel="population", xlim=(0, 50))
-    axes[0].legend(fontsize=7, loc="upper right", ncol=2)
+    axes[0].legend(fontsize=9, loc="upper right", ncol=2)
     lines["ref_phase"], = axes[1].plot([], [], color="k", lw=1, label="reference")
-    lines["euler_phase"], = axes[1].plot([], [], color="tab:purple", lw=1.5, label="Euler")
+    lines["euler_phase"], = axes[1].plot([], [], color="tab:purple", lw=1.5, ls="--",
+                                         label="Euler")
     axes[1].set(xlabel="prey", ylabel="predators", title="phase portrait")
-    axes[1].legend(fontsize=8, loc="upper right")
+    axes[1].legend(fontsize=9, loc="upper right")
     lines["drift"], = axes[2].plot([], [], color="tab:purple")
     axes[2].axhline(0, color="k", lw=0.8)
     axes[2].set(xlabel="t", ylabel="(V(t) - V(0)) / |V(0)|", xlim=(0, 50),
                 title="drift of the conserved V")
     lines["left"] = axes[2].axvline(np.nan, color="tab:red", lw=1, ls=":")
-    _fixed_tight_layout(fig, rect=(0, 0, 1, 0.93))
+    _fixed_tight_layout(fig, rect=(0, 0, 1, 0.92))
     return {"fig": fig, "axes": axes, "lines": lines,
-            "suptitle": fig.suptitle("", fontsize=9, color="tab:red")}
+            "suptitle": fig.suptitle("", fontsize=10, color="tab:red")}
 
 
 _LOTKA_VOLTERRA_EULER = LiveFigure(_build_lotka_volterra_euler)
@@ -259,7 +276,7 @@ def show_lotka_volterra_euler(step_size, alpha, beta, gamma, delta):
     lines["left"].set_xdata([np.nan if left is None else left] * 2)
     axes[0].set_title(f"Euler, h = {step_size:.4g}")
     parts["suptitle"].set_text(
-        "" if left is None else data["failure"] + " (past zero the model means nothing)")
+        "" if left is None else data["failure"] + "\n(past zero the model means nothing)")
     return _LOTKA_VOLTERRA_EULER.png()
 
 
@@ -311,7 +328,7 @@ def show_resnet_spiral(n_blocks):
     """Draw :func:`resnet_spiral_data`: the stack's states over the exact flow, phase plane."""
     data = resnet_spiral_data(n_blocks=n_blocks)
     label = f"{n_blocks} blocks"
-    fig = Figure(figsize=(5.5, 5.5), dpi=72)
+    fig = Figure(figsize=(5.5, 5.5), dpi=FIGURE_DPI)
     ax = fig.subplots()
     plots.phase_portrait(
         {"exact flow": data["exact_fine"], label: data["resnet"]},
@@ -355,7 +372,7 @@ def show_adaptive_steps(log10_rtol):
     time and rejected attempts. (A log10 slider: tolerances span decades.)"""
     rtol = 10.0**log10_rtol
     data = adaptive_steps_data(rtol=rtol)
-    fig = Figure(figsize=(8, 3.5), dpi=72)
+    fig = Figure(figsize=(8, 3.5), dpi=FIGURE_DPI)
     ax = fig.subplots()
     plots.step_sizes(data["stats"], ax=ax)
     ax.set_title(f"dopri5 on Lotka–Volterra, rtol = {rtol:.1e}: NFE = {data['nfe']}")
@@ -428,7 +445,7 @@ def show_solver_cost(func, h0, t, reference, *, method, log10_step_size, log10_r
     # Say which slider this method ignores, so moving it visibly explains itself.
     unused = (f"step {10.0 ** log10_step_size:.3g} applies to fixed-step methods only" if adaptive
               else f"rtol {10.0 ** log10_rtol:.1e} applies to dopri5 only")
-    fig = Figure(figsize=(5.5, 5.5), dpi=72)
+    fig = Figure(figsize=(5.5, 5.5), dpi=FIGURE_DPI)
     ax = fig.subplots()
     # One line per solve, the batch members joined by NaN gaps: two artists instead of one per
     # trajectory, which is most of the redraw time with 25 trajectories.
@@ -516,21 +533,45 @@ def show_training_snapshot(
         data = training_snapshot_data(func, snapshot, y0, t, xlim=xlim, ylim=ylim, n=15,
                                       method="rk4")
     t, reference, trajectory = to_numpy(t), to_numpy(reference), data["trajectory"]
-    fig = Figure(figsize=(11, 4), dpi=72)
+    X, Y, U, V = data["field"]
+    key = (tuple(xlim), tuple(ylim), tuple(names), X.shape, X.tobytes(), Y.tobytes(),
+           t.tobytes(), reference.tobytes())
+    parts = _SNAPSHOT_FIGURES.get(key)
+    if parts is None:  # the first move with this window: build the figure; later moves reuse it
+        _SNAPSHOT_FIGURES.clear()
+        parts = _SNAPSHOT_FIGURES[key] = _build_training_snapshot(X, Y, t, reference, xlim,
+                                                                  ylim, names)
+    parts["quiver"].set_UVC(U, V)
+    parts["quiver"].scale = None  # scaled to this snapshot's field, as a fresh quiver would be
+    parts["phase"].set_data(trajectory[:, 0], trajectory[:, 1])
+    parts["series"].set_data(t, trajectory[:, 0])
+    parts["axes"][0].set_title(f"step {data['step']}: learned field and rollout")
+    parts["axes"][1].set_title(f"window loss at this step: {data['loss']:.2g}"
+                               if np.isfinite(data["loss"]) else "before training (no loss yet)")
+    return _image(parts["fig"])
+
+
+_SNAPSHOT_FIGURES: dict = {}  # the one figure lesson 05's slider redraws, by its fixed parts
+
+
+def _build_training_snapshot(X, Y, t, reference, xlim, ylim, names):
+    """:func:`show_training_snapshot`'s figure: what stays fixed is drawn once (the grid of the
+    field, the true curves, labels, legends); each move updates the arrows and the two learned
+    curves (about half the redraw time of a new figure, and no layout pass)."""
+    fig = Figure(figsize=(11, 4), dpi=FIGURE_DPI)
     axes = fig.subplots(1, 2)
-    axes[0].quiver(*data["field"], color="0.5")
+    quiver = axes[0].quiver(X, Y, np.zeros_like(X), np.zeros_like(Y), color="0.5")
     axes[0].plot(reference[:, 0], reference[:, 1], "C0", lw=3, alpha=0.5, label="true")
-    axes[0].plot(trajectory[:, 0], trajectory[:, 1], "C3", lw=1.5, label="learned")
+    phase, = axes[0].plot([], [], "C3", lw=1.5, label="learned")
     axes[0].set(xlim=xlim, ylim=ylim, xlabel=names[0], ylabel=names[1],
-                title=f"step {data['step']}: learned field and rollout")
+                title="step 0: learned field and rollout")
     axes[0].legend(loc="upper right")
     axes[1].plot(t, reference[:, 0], "C0", lw=3, alpha=0.5, label=f"true {names[0]}")
-    axes[1].plot(t, trajectory[:, 0], "C3", lw=1.5, label=f"learned {names[0]}")
-    axes[1].set(ylim=xlim, xlabel="t", ylabel=names[0],
-                title=(f"window loss at this step: {data['loss']:.2g}"
-                       if np.isfinite(data["loss"]) else "before training (no loss yet)"))
+    series, = axes[1].plot([], [], "C3", lw=1.5, label=f"learned {names[0]}")
+    axes[1].set(xlim=(t[0], t[-1]), ylim=xlim, xlabel="t", ylabel=names[0],
+                title="window loss at this step: 0.01")
     axes[1].legend(loc="upper right")
-    return _image(fig)
+    return {"fig": fig, "axes": axes, "quiver": quiver, "phase": phase, "series": series}
 
 
 # -- Lesson 06: Lotka-Volterra by hand against the lynx-hare records ---------------------------
@@ -592,7 +633,7 @@ _BY_HAND_TOP = 160.0  # thousand pelts: the frame of lesson 06's slider (records
 
 def _build_lotka_volterra_by_hand():
     records = load_lynx_hare()
-    fig = Figure(figsize=(9, 3.8), dpi=72)
+    fig = Figure(figsize=(9, 3.8), dpi=FIGURE_DPI)
     ax = fig.subplots()
     n_fit = 16
     years = records.years
