@@ -78,3 +78,44 @@ def test_a_timed_out_cell_is_interrupted_and_named(tmp_path):
     assert id(nb.cells[0]) in client.timed_out and id(nb.cells[1]) not in client.timed_out
     assert nb.cells[0].outputs[-1]["ename"] == "KeyboardInterrupt"
     assert nb.cells[1].outputs[0]["text"] == "after\n"
+
+
+# -- the override of nbclient's private method, pinned ------------------------------------------
+
+#: What CourseClient._async_poll_for_reply was written against (nbclient 0.11.0): the private
+#: method's parameters, the caller that must still call it, and the private helpers it uses.
+WRITTEN_FOR = "0.11.0"
+POLL_PARAMETERS = ("self", "msg_id", "cell", "timeout", "task_poll_output_msg",
+                   "task_poll_kernel_alive")
+
+
+def test_nbclient_still_has_the_private_method_the_override_replaces():
+    """grader.execution overrides nbclient's private ``_async_poll_for_reply``: an nbclient
+    that renames it, changes its parameters or stops calling it would silently bring back the
+    stall (or break every cell). Fail first, naming the version and what changed."""
+    import inspect
+
+    import nbclient
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError
+
+    where = (f"nbclient {nbclient.__version__} (grader/execution.py's CourseClient."
+             f"_async_poll_for_reply was written for nbclient {WRITTEN_FOR})")
+    method = getattr(NotebookClient, "_async_poll_for_reply", None)
+    assert method is not None, f"{where}: NotebookClient._async_poll_for_reply is gone"
+    got = tuple(inspect.signature(method).parameters)
+    assert got == POLL_PARAMETERS, (
+        f"{where}: NotebookClient._async_poll_for_reply{inspect.signature(method)} changed; "
+        f"the override expects ({', '.join(POLL_PARAMETERS)}). Port the override to the new "
+        "method, then update POLL_PARAMETERS and WRITTEN_FOR here")
+    assert inspect.iscoroutinefunction(method), f"{where}: it is no longer a coroutine"
+    assert "_async_poll_for_reply" in inspect.getsource(NotebookClient.async_execute_cell), (
+        f"{where}: async_execute_cell no longer calls _async_poll_for_reply, so the override "
+        "would never run")
+    for name in ("_async_check_alive", "interrupt_on_timeout", "iopub_timeout",
+                 "raise_on_iopub_timeout"):
+        assert hasattr(NotebookClient, name), f"{where}: NotebookClient.{name} is gone"
+    assert hasattr(CellTimeoutError, "error_from_timeout_and_cell"), (
+        f"{where}: CellTimeoutError.error_from_timeout_and_cell is gone")
+    ours = tuple(inspect.signature(CourseClient._async_poll_for_reply).parameters)
+    assert ours == POLL_PARAMETERS, f"the override's own parameters changed: {ours}"
