@@ -9,9 +9,11 @@ from torch import nn
 
 from utils import latent
 from utils.latent import (
+    GapGRUEncoder,
     GRUDeltaTDecoder,
     LatentODEDecoder,
     encode_backwards,
+    encode_forwards,
     irregular_oscillators,
     latent_readout,
     linear_interpolation,
@@ -125,6 +127,67 @@ def test_encoder_gradient_flows_to_the_cell():
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in cell.parameters())
 
 
+def test_encode_forwards_matches_a_loop_over_each_series_observations():
+    cell, x, mask, t = _encoder_case()
+    h = encode_forwards(cell, x, mask, t)
+    for b in range(3):
+        hb = torch.zeros(1, 5, dtype=x.dtype)
+        t_before = t[0]
+        for i in mask[b].nonzero().flatten().tolist():  # earliest first
+            hb = cell(torch.stack((x[b, i], t[i] - t_before, t[i]))[None], hb)
+            t_before = t[i]
+        torch.testing.assert_close(h[b], hb[0])
+
+
+def test_encode_forwards_is_encode_backwards_on_the_mirrored_series_when_time_is_ignored():
+    """An independent check of the direction: with the cell blind to the time input, reading
+    forwards is reading the time-mirrored series (t -> t[0] + t[-1] - t) backwards; the gaps are
+    the same numbers. Reading the unmirrored series backwards is not."""
+    cell, x, mask, t = _encoder_case()
+    with torch.no_grad():
+        cell.weight_ih[:, 2] = 0.0  # the third input, the time, no longer reaches the cell
+    mirrored_t = (t[0] + t[-1] - t).flip(0)
+    forwards = encode_forwards(cell, x, mask, t)
+    mirrored = encode_backwards(cell, x.flip(1), mask.flip(1), mirrored_t)
+    torch.testing.assert_close(forwards, mirrored)
+    assert (forwards - encode_backwards(cell, x, mask, t)).abs().max() > 1e-3
+
+
+def test_encode_forwards_ignores_unobserved_values_and_passes_the_gradient():
+    cell, x, mask, t = _encoder_case(dtype=torch.float32)
+    garbage = torch.where(mask, x, torch.full_like(x, 99.0))
+    torch.testing.assert_close(encode_forwards(cell, garbage, mask, t),
+                               encode_forwards(cell, x, mask, t))
+    assert (encode_forwards(cell, x, torch.zeros_like(mask), t) == 0).all()
+    encode_forwards(cell, x, mask, t).sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in cell.parameters())
+
+
+def test_encoder_direction_same_seed_same_weights_different_reading():
+    backwards = make_model("latent_ode", seed=4)
+    forwards = make_model("latent_ode", seed=4, direction="forwards")
+    assert backwards.encoder.direction == "backwards" and forwards.encoder.direction == "forwards"
+    for (name, a), (_, b) in zip(backwards.state_dict().items(), forwards.state_dict().items(),
+                                 strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+    cell, x, mask, t = _encoder_case(dtype=torch.float32)
+    cell = forwards.encoder.cell
+    x, mask = x[:, :5], mask[:, :5]
+    t = t[:5]
+    torch.testing.assert_close(forwards.encoder(x, mask, t),
+                               forwards.encoder.to_z0(encode_forwards(cell, x, mask, t)))
+    torch.testing.assert_close(backwards.encoder(x, mask, t),
+                               backwards.encoder.to_z0(encode_backwards(cell, x, mask, t)))
+    assert "direction='forwards'" in repr(forwards.encoder)
+
+
+def test_encoder_direction_rejects_unknown_values():
+    with pytest.raises(ValueError, match="direction must be one of"):
+        GapGRUEncoder(4, 8, direction="sideways")
+    with pytest.raises(ValueError, match="direction must be one of"):
+        make_model("latent_ode", seed=0, direction="backward")
+
+
 # -- decoder A: the latent ODE ---------------------------------------------------------------
 
 
@@ -208,12 +271,14 @@ def test_parameter_counts_are_similar():
         make_model("lstm", seed=0)
 
 
-@pytest.mark.parametrize("kind", ["latent_ode", "gru_dt"])
-def test_training_lowers_the_loss_and_is_reproducible(kind):
+@pytest.mark.parametrize("kind, direction", [("latent_ode", "backwards"), ("gru_dt", "backwards"),
+                                             ("latent_ode", "forwards")])
+def test_training_lowers_the_loss_and_is_reproducible(kind, direction):
     data = irregular_oscillators(32, seed=0)
     losses = []
     for _ in range(2):
-        model = make_model(kind, seed=0, encoder_hidden=8, ode_hidden=8, gru_hidden=8)
+        model = make_model(kind, seed=0, encoder_hidden=8, ode_hidden=8, gru_hidden=8,
+                           direction=direction)
         history = latent.train_model(model, data, n_steps=12, batch_size=16, lr=3e-2,
                                      warmup=0.0, seed=0, progress=False)
         losses.append(history.losses)

@@ -8,7 +8,8 @@ they move forward in time:
 * :class:`GapGRUEncoder` runs a GRU over the observed points **backwards in time**, feeding it each
   point's value, the time gap to the point it read before, and its time
   (:func:`encode_backwards`), and maps its last hidden state to an initial latent state ``z0``
-  (the state at ``t = 0``).
+  (the state at ``t = 0``). With ``direction="forwards"`` it reads them in time order instead
+  (:func:`encode_forwards`): lesson 09 trains both to measure what the reading direction does.
 * :class:`LatentODEDecoder` solves ``dz/dt = f_theta(z)`` from ``z0`` and reads the position out of
   ``z(t)`` at the query times (:func:`latent_readout`): a function of continuous time.
 * :class:`GRUDeltaTDecoder` steps a GRU once per query time, fed the gap since the previous query:
@@ -43,6 +44,8 @@ __all__ = [
     "irregular_oscillators",
     "random_query_times",
     "encode_backwards",
+    "encode_forwards",
+    "ENCODER_DIRECTIONS",
     "latent_readout",
     "GapGRUEncoder",
     "LatentODEDecoder",
@@ -242,26 +245,68 @@ def encode_backwards(cell: nn.GRUCell, x: torch.Tensor, mask: torch.Tensor,
     return h
 
 
-class GapGRUEncoder(nn.Module):
-    """Observations -> initial latent state ``z0``: :func:`encode_backwards`, then a linear map.
+def encode_forwards(cell: nn.GRUCell, x: torch.Tensor, mask: torch.Tensor,
+                    t: torch.Tensor) -> torch.Tensor:
+    """Run ``cell`` over the observed points of each series from the first to the last.
 
-    Reading backwards means the last thing the GRU sees is the earliest observation, the one
-    closest to ``t = 0`` where ``z0`` lives (Rubanova et al. 2019, section 3).
+    The mirror image of :func:`encode_backwards`: at each grid time ``t[i]``, going forwards, a
+    series with ``mask[:, i]`` True updates ``h <- cell([x_i, gap_i, t_i], h)``, where ``gap_i``
+    is the time from the observation this series read before (its previous one in time), or from
+    ``t[0]`` for its first, to ``t[i]`` (so gaps are >= 0 in both directions). ``h`` starts at
+    zeros; a series without an observation at ``t[i]`` keeps its ``h``. The last update comes from
+    the *latest* observation, the one farthest from ``t = 0``.
+
+    Args and returns as :func:`encode_backwards`: ``cell`` ``nn.GRUCell(3, hidden)``; ``x``,
+    ``mask`` ``(batch, n_times)``; ``t`` ``(n_times,)`` increasing; returns ``(batch, hidden)``.
+    """
+    batch, n_times = x.shape
+    h = x.new_zeros(batch, cell.hidden_size)
+    t_before = t[0].expand(batch)  # time of the observation read before, per series
+    for i in range(n_times):
+        gap = t[i] - t_before
+        h_new = cell(torch.stack((x[:, i], gap, t[i].expand(batch)), dim=-1), h)
+        seen = mask[:, i]
+        h = torch.where(seen[:, None], h_new, h)  # only observed points update h
+        t_before = torch.where(seen, t[i], t_before)
+    return h
+
+
+ENCODER_DIRECTIONS = {"backwards": encode_backwards, "forwards": encode_forwards}
+
+
+class GapGRUEncoder(nn.Module):
+    """Observations -> initial latent state ``z0``: a GRU reads them with their gaps
+    (:func:`encode_backwards` or :func:`encode_forwards`), then a linear map.
+
+    Reading backwards (the default) means the last thing the GRU sees is the earliest
+    observation, the one closest to ``t = 0`` where ``z0`` lives (Rubanova et al. 2019,
+    section 3). ``direction="forwards"`` reads in time order, so the last thing it sees is the
+    latest observation; lesson 09 trains both and compares them.
 
     Args:
         latent_dim: size of ``z0``; hidden: the GRU's hidden size.
+        direction: ``"backwards"`` or ``"forwards"`` (keyword-only): the order in which the GRU
+            reads the observations. Both directions create the same parameters in the same
+            order, so one seed gives both the same initial weights.
 
     ``forward(x, mask, t)`` with ``x``, ``mask`` ``(batch, n_times)``, ``t`` ``(n_times,)`` returns
     ``z0`` ``(batch, latent_dim)``.
     """
 
-    def __init__(self, latent_dim: int = 4, hidden: int = 16):
+    def __init__(self, latent_dim: int = 4, hidden: int = 16, *, direction: str = "backwards"):
         super().__init__()
+        if direction not in ENCODER_DIRECTIONS:
+            raise ValueError(f"direction must be one of {sorted(ENCODER_DIRECTIONS)}, got "
+                             f"{direction!r}")
+        self.direction = direction
         self.cell = nn.GRUCell(3, hidden)
         self.to_z0 = nn.Linear(hidden, latent_dim)
 
     def forward(self, x, mask, t):
-        return self.to_z0(encode_backwards(self.cell, x, mask, t))
+        return self.to_z0(ENCODER_DIRECTIONS[self.direction](self.cell, x, mask, t))
+
+    def extra_repr(self) -> str:
+        return f"direction={self.direction!r}"
 
 
 # -- decoder A: a latent ODE ---------------------------------------------------------------------
@@ -383,16 +428,22 @@ class SeriesModel(nn.Module):
 
 
 def make_model(kind: str, *, seed: int, latent_dim: int = 4, encoder_hidden: int = 32,
-               ode_hidden: int = 32, gru_hidden: int = 19, step_size: float = 0.5) -> SeriesModel:
+               ode_hidden: int = 32, gru_hidden: int = 19, step_size: float = 0.5,
+               direction: str = "backwards") -> SeriesModel:
     """A freshly initialised model, ``kind`` ``"latent_ode"`` or ``"gru_dt"``, seeded by ``seed``.
 
     The defaults give the two decoders nearly equal parameter counts (1,353 and 1,369), on top of
-    the same encoder architecture (3,684).
+    the same encoder architecture (3,684). ``direction`` is the encoder's reading order,
+    ``"backwards"`` or ``"forwards"`` (:class:`GapGRUEncoder`); with the same ``seed`` both start
+    from the same weights.
     """
     if kind not in ("latent_ode", "gru_dt"):
         raise ValueError(f"kind must be 'latent_ode' or 'gru_dt', got {kind!r}")
+    if direction not in ENCODER_DIRECTIONS:
+        raise ValueError(f"direction must be one of {sorted(ENCODER_DIRECTIONS)}, got "
+                         f"{direction!r}")
     torch.manual_seed(seed)
-    encoder = GapGRUEncoder(latent_dim, encoder_hidden)
+    encoder = GapGRUEncoder(latent_dim, encoder_hidden, direction=direction)
     if kind == "latent_ode":
         decoder = LatentODEDecoder(latent_dim, ode_hidden, step_size)
     else:
