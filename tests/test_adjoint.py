@@ -10,7 +10,7 @@ from torch import nn
 
 from utils.adjoint import AdjointState, _Packer, augmented_dynamics, odeint_adjoint, resolve_drift
 from utils.models import ODEFunc
-from utils.solvers import OutOfScopeError, odeint
+from utils.solvers import OutOfScopeError, ignored_solver_options, odeint
 
 TIGHT = dict(rtol=1e-10, atol=1e-12)
 
@@ -215,6 +215,43 @@ def test_options_that_apply_to_neither_solve_warn():
         warnings.simplefilter("error")
         odeint_adjoint(_model(dim=2), y0, t, step_size=0.1, adjoint_method="rk4")
         odeint_adjoint(_model(dim=2), y0, t, method="rk4", step_size=0.1)
+
+
+@pytest.mark.parametrize(("method", "adjoint_method", "options", "named"), [
+    ("dopri5", None, {"step_size": 0.1}, "step_size has"),
+    ("rk4", None, {"rtol": 1e-3, "atol": 1e-6}, "rtol, atol have"),
+    ("rk4", "dopri5", {"rtol": 1e-3}, None),  # rtol serves the adaptive backward solve
+    ("dopri5", "rk4", {"step_size": 0.1}, None),  # step_size serves the rk4 backward solve
+    ("rk4", "rk4", {"adjoint_rtol": 1e-3}, "adjoint_rtol has"),
+    ("rk4", "rk4", {"rtol": 1e-3, "adjoint_atol": 1e-6}, "rtol, adjoint_atol have"),
+    ("dopri5", "rk4", {"adjoint_rtol": 1e-3}, "adjoint_rtol has"),
+    ("rk4", "dopri5", {"adjoint_rtol": 1e-3, "step_size": 0.1}, None),
+    ("dopri5", "dopri5", {"step_size": 0.1, "adjoint_rtol": 1e-3}, "step_size has"),
+])
+def test_the_adjoint_warns_once_about_exactly_the_options_neither_solve_uses(
+        method, adjoint_method, options, named):
+    """Expected by hand, per solve: rtol/atol/first_step serve adaptive methods, step_size fixed
+    ones; an option shared by both solves is ignored only if both ignore it."""
+    y0, t = torch.tensor([[1.0, 0.5]], dtype=torch.float64), torch.tensor([0.0, 1.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        odeint_adjoint(_model(dim=2), y0, t, method=method, adjoint_method=adjoint_method,
+                       **options)
+    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    backward = adjoint_method or method
+    expected = [] if named is None else [
+        f"odeint_adjoint: {named} no effect with method={method!r}, "
+        f"adjoint_method={backward!r}"]
+    assert messages == expected
+
+
+def test_one_rule_decides_which_options_a_method_ignores():
+    assert ignored_solver_options("rk4", rtol=1e-3, first_step=0.1, step_size=0.1) == [
+        "rtol", "first_step"]
+    assert ignored_solver_options("dopri5", rtol=1e-3, step_size=0.1) == ["step_size"]
+    assert ignored_solver_options("euler") == []
+    with pytest.raises(ValueError, match="unknown method 'rk5'"):
+        ignored_solver_options("rk5", rtol=1e-3)
 
 
 class _Damped(nn.Module):

@@ -37,8 +37,13 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from .solvers import SolveStats, _tuple_state, odeint, resolve_solver_call
-from .tableaus import TABLEAUS
+from .solvers import (
+    SolveStats,
+    _tuple_state,
+    ignored_solver_options,
+    odeint,
+    resolve_solver_call,
+)
 
 __all__ = [
     "odeint_adjoint",
@@ -331,14 +336,18 @@ def odeint_adjoint(
             caller="odeint_adjoint, backward solve (adjoint_method, adjoint_rtol, adjoint_atol, "
                    "adjoint_options)",
         )
-    adaptive = [TABLEAUS[m].adaptive for m in (forward["method"], backward["method"])]
-    ignored = [name for name, value in (("rtol", rtol), ("atol", atol))
-               if value is not None and not any(adaptive)]
-    if step_size is not None and all(adaptive):
-        ignored.append("step_size")
-    ignored += [name for name, value in (("adjoint_rtol", adjoint_rtol),
-                                         ("adjoint_atol", adjoint_atol))
-                if value is not None and not adaptive[1]]
+    # Which options each solve ignores is decided in one place (ignored_solver_options); the
+    # adjoint warns, once, about the options neither solve uses and the adjoint_ tolerances the
+    # backward solve does not use. (rtol/atol serve the backward solve too unless adjoint_rtol/
+    # adjoint_atol replace them.)
+    unused_forward = ignored_solver_options(forward["method"], rtol=rtol, atol=atol,
+                                            step_size=step_size)
+    unused_backward = ignored_solver_options(backward["method"], rtol=backward_rtol,
+                                             atol=backward_atol, step_size=step_size)
+    ignored = [name for name in unused_forward if name in unused_backward]
+    ignored += [f"adjoint_{name}" for name, value in (("rtol", adjoint_rtol),
+                                                      ("atol", adjoint_atol))
+                if value is not None and name in unused_backward]
     if ignored:
         warnings.warn(
             f"odeint_adjoint: {', '.join(ignored)} ha{'ve' if len(ignored) > 1 else 's'} no effect "

@@ -39,6 +39,7 @@ from .tableaus import TABLEAUS, ButcherTableau
 __all__ = [
     "odeint",
     "check_solver_options",
+    "ignored_solver_options",
     "resolve_solver_call",
     "OutOfScopeError",
     "OUT_OF_SCOPE",
@@ -400,6 +401,27 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
 
 
+def ignored_solver_options(
+    method: str,
+    *,
+    rtol: Any = None,
+    atol: Any = None,
+    first_step: Any = None,
+    step_size: Any = None,
+) -> list[str]:
+    """The options given (not ``None``) that ``method`` does not use, in this order: ``rtol``,
+    ``atol`` and ``first_step`` for a fixed-step method, ``step_size`` for an adaptive one.
+
+    The one place that decides it: :func:`check_solver_options` warns about these options, and
+    :func:`utils.adjoint.odeint_adjoint` asks it about each of its two solves.
+    """
+    if method not in TABLEAUS:
+        raise ValueError(f"unknown method {method!r}; valid methods are {', '.join(METHODS)}")
+    applies = ("rtol", "atol", "first_step") if TABLEAUS[method].adaptive else ("step_size",)
+    given = {"rtol": rtol, "atol": atol, "first_step": first_step, "step_size": step_size}
+    return [name for name, value in given.items() if value is not None and name not in applies]
+
+
 def check_solver_options(
     method: str,
     *,
@@ -439,9 +461,8 @@ def check_solver_options(
                 f"{caller}: {name} must be a finite number > 0 (or None), got {value!r}"
             )
     adaptive = TABLEAUS[method].adaptive
-    given = {"rtol": rtol, "atol": atol, "first_step": first_step, "step_size": step_size}
-    applies = ("rtol", "atol", "first_step") if adaptive else ("step_size",)
-    ignored = [name for name, value in given.items() if value is not None and name not in applies]
+    ignored = ignored_solver_options(method, rtol=rtol, atol=atol, first_step=first_step,
+                                     step_size=step_size)
     if ignored:
         kind = "the adaptive method" if adaptive else "a fixed-step method"
         warnings.warn(
