@@ -5,6 +5,8 @@ there are built (no stray README or test fixture under -W). Nothing is executed:
 notebooks' stored outputs. Every script, style and font is served from the site itself.
 """
 
+import math
+import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -53,3 +55,47 @@ html_show_sourcelink = False
 html_copy_source = False
 html_last_updated_fmt = None
 templates_path = [str(HERE / "_templates")]  # one accessibility fix to the theme's search field
+
+
+# --------------------------------------------------------------------------------------------
+# Figures legible on a phone (issue 23, point 5). Matplotlib's tick labels and legends are 10 pt
+# on a figure of W inches; shown W_css CSS pixels wide, that text is 10/72 * W_css / W px tall.
+# For at least 8 px a figure needs W_css >= 57.6 * W. Each figure's <img> gets that width as
+# --legible-width (from its PNG's own size and dpi); course.css applies it as a minimum width on
+# narrow screens, where the figure's output box then scrolls sideways (and a tap opens the PNG).
+# --------------------------------------------------------------------------------------------
+LEGIBLE_PX_PER_INCH = 8 * 72 / 10  # CSS px per figure inch for 10-pt text at 8 px
+
+_IMG = re.compile(r'<img\b([^>]*?)\bsrc="(_images/[^"]+\.png)"([^>]*?)\s*/?>')
+
+
+def legible_width(png: Path) -> int:
+    """The CSS width (px) at which the figure's 10-pt text is 8 px tall: 57.6 px per inch."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        dpi = float(image.info.get("dpi", (72.0, 72.0))[0]) or 72.0
+        return math.ceil(image.width / dpi * LEGIBLE_PX_PER_INCH)
+
+
+def _legible_figures(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    for page in out.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+
+        def styled(match):
+            before, src, after = match.groups()
+            if "--legible-width" in match.group(0):
+                return match.group(0)
+            width = legible_width(out / src)
+            return f'<img{before}src="{src}"{after} style="--legible-width: {width}px" />'
+
+        new = _IMG.sub(styled, text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+
+
+def setup(app):
+    app.connect("build-finished", _legible_figures)
