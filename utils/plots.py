@@ -195,15 +195,16 @@ def loglog_slope(
     Returns:
         ``(ax, slope)``; ``slope`` is the least-squares slope (``nan`` if ``fit`` is False).
     """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.shape != y.shape or x.ndim != 1 or x.size < 2:
-        raise ValueError(f"x and y must be 1-D of equal length >= 2, got {x.shape} and {y.shape}")
-    if (x <= 0).any() or (y <= 0).any():
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if xs.shape != ys.shape or xs.ndim != 1 or xs.size < 2:
+        raise ValueError(
+            f"x and y must be 1-D of equal length >= 2, got {xs.shape} and {ys.shape}")
+    if (xs <= 0).any() or (ys <= 0).any():
         raise ValueError("x and y must be positive for log-log axes")
     ax = _axes(ax, figsize=(5, 4))
-    slope = float(np.polyfit(np.log(x), np.log(y), 1)[0]) if fit else float("nan")
+    slope = float(np.polyfit(np.log(xs), np.log(ys), 1)[0]) if fit else float("nan")
     text = f"{label} (slope {slope:.2f})" if fit else label
-    ax.loglog(x, y, marker=marker, label=text.strip() or None)
+    ax.loglog(xs, ys, marker=marker, label=text.strip() or None)
     if text.strip():
         ax.legend(loc="best", fontsize="small")
     return ax, slope
