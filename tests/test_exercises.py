@@ -412,7 +412,7 @@ def test_exception_is_reported_at_the_learners_line():
     result = EXERCISES["ex01_euler_step"].evaluate(euler_step)
     assert result.status == WRONG
     assert "IndexError" in result.message and "return y + h * slope[5]" in result.message
-    for module in ("judge.py", "running.py", "verdict.py", "withholding.py", "seeding.py"):
+    for module in ("judge.py", "running.py", "errors.py", "verdict.py", "withholding.py"):
         assert module not in result.message  # the course's own frames are not the learner's
 
 

@@ -106,6 +106,7 @@ def augmented_dynamics(func: nn.Module, t, state: AdjointState, params) -> Adjoi
         Jacobian). A parameter ``f`` does not use gets a zero derivative, and so does ``h`` when
         ``f`` depends on ``t`` alone.
     """
+    vjps: tuple[torch.Tensor | None, ...]
     with torch.enable_grad():
         h = state.h.detach().requires_grad_(True)
         f = func(t, h)

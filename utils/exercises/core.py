@@ -269,7 +269,7 @@ def _cell_failure(result) -> str:
         detail = getattr(error, "msg", None) or str(error)
         return f"your answer cell did not run: {type(error).__name__}{where} ({detail})"
     if result.error_in_exec is not None:
-        from .running import explain_error as _explain
+        from .errors import explain_error as _explain
 
         return f"your answer cell stopped with an error: {_explain(result.error_in_exec)}"
     return ""

@@ -1,4 +1,4 @@
-"""The one judge of every exercise, by its public names (a facade over five small modules).
+"""The one judge of every exercise, by its public names (a facade over the modules below).
 
 Judging is split in two so that the learner's code and the expected values never need to meet:
 :func:`run_case` runs an answer on one :class:`Case` and records an :class:`Outcome` (plain
@@ -7,9 +7,11 @@ expected ones (:func:`expected_outcomes`) and returns a :class:`CheckResult`. Th
 
 - :mod:`.model`: :class:`Case`, :class:`Status`, :class:`CheckResult` and the markers;
 - :mod:`.wire`: :class:`Value`, :class:`Outcome`, :func:`describe` and their JSON form;
-- :mod:`.running`: :func:`run_case` and :func:`expected_outcomes`;
+- :mod:`.running`: :func:`run_case` and :func:`expected_outcomes` (errors worded by
+  :mod:`.errors`, random generators seeded by :mod:`.seeding`);
 - :mod:`.withholding`: the course functions withheld while an answer's cases run;
-- :mod:`.verdict`: :func:`judge` and the wording of every verdict.
+- :mod:`.verdict`: :func:`judge` and the wording of every verdict;
+- :mod:`.text`: how numbers, kinds of result and long texts are written in a sentence.
 
 This module only re-exports their public names, for the code that imports the judge as one:
 the grader (:mod:`grader.verdicts`, and :mod:`grader.kernel_side`, which looks ``run_case`` up

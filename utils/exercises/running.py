@@ -13,8 +13,8 @@ the same way) on one :class:`~.model.Case`, in the learner's kernel or the grade
   where the lesson uses it, and under ``torch.no_grad()`` when the case says so.
 
 What comes back is an :class:`~.wire.Outcome`: the result described as plain data, or the error
-worded at the learner's own line (:func:`explain_error`), plus the gradients through the result
-(to catch a graph cut anywhere inside). It never raises. Whether it is right is decided
+worded at the learner's own line (:func:`.errors.explain_error`), plus the gradients through the
+result (to catch a graph cut anywhere inside). It never raises. Whether it is right is decided
 elsewhere (:mod:`.verdict`), possibly in another process.
 """
 
@@ -22,30 +22,25 @@ from __future__ import annotations
 
 import copy
 import inspect
-import linecache
-import os
-import traceback
 import warnings
 from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import torch
 
+from .errors import error_words, explain_error
 from .model import FROM_REFERENCE, UNDEFINED, WITHHELD, Case
 from .seeding import seeded
 from .text import cap
 from .wire import Outcome, Value, describe
 from .withholding import withholding
 
-__all__ = ["explain_error", "expected_outcomes", "run_case"]
+__all__ = ["expected_outcomes", "run_case"]
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../utils
-_LIBRARY_DIRS = tuple(
-    {os.path.dirname(os.path.abspath(m.__file__)) for m in (os, np, torch)}
-    | {os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))}
-)
+
 
 
 class _AnswerRaised(Exception):
@@ -144,12 +139,13 @@ class _GradWatch:
 class _Recorder:
     """Calls the answer for a harness, noting in-place changes and the last value returned."""
 
-    def __init__(self, answer, may_change=(), withheld=(), asked_by=""):
+    def __init__(self, answer, may_change: Iterable[int] = (), withheld: Iterable[str] = (),
+                 asked_by: str = "") -> None:
         self.answer = answer
         self.may_change = set(may_change)
         self.withheld, self.asked_by = tuple(withheld), asked_by
         self.mutated: list[str] = []
-        self.last_return = None
+        self.last_return: Any = None
         self.calls = 0
         self.flags: list[str] = []
         self.__name__ = getattr(answer, "__name__", "answer")
@@ -182,41 +178,6 @@ class _Recorder:
     def _note(self, watch) -> None:
         if watch.without_graph and "no_create_graph" not in self.flags:
             self.flags.append("no_create_graph")
-
-
-def _learner_frames(tb) -> list[traceback.FrameSummary]:
-    """The frames of a traceback that are the learner's code (not the course's, not libraries)."""
-    frames = traceback.extract_tb(tb)
-    return [f for f in frames
-            if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)
-            and not os.path.abspath(f.filename).startswith(_LIBRARY_DIRS)
-            and "site-packages" not in f.filename and not f.filename.startswith("<frozen")]
-
-
-def _error_words(exc: BaseException, limit: int) -> str:
-    """'RuntimeError: ...', without torch's debugging advice, capped at a whole word; an
-    autograd in-place error says what that means for the learner's code."""
-    text = f"{type(exc).__name__}: {exc}".strip()
-    if "Hint: enable anomaly detection" in text:  # torch's advice, for a debugger, not here
-        text = text.split("Hint: enable anomaly detection")[0].strip()
-    if "inplace operation" in text or "in-place operation" in text:
-        text = (f"{type(exc).__name__}: a tensor autograd needs was changed in place "
-                "(`h[...] = ...`, `h += ...` or a method ending in `_`); build a new tensor "
-                "instead (torch.where, torch.cat)")
-    return cap(text, limit)
-
-
-def explain_error(exc: BaseException) -> str:
-    """'ValueError: ... (line 3 of your `euler_step`: return y + h * f(t))'."""
-    text = _error_words(exc, 400)
-    frames = _learner_frames(exc.__traceback__)
-    if frames:
-        last = frames[-1]
-        code = (last.line or linecache.getline(last.filename, last.lineno) or "").strip()
-        where = f"line {last.lineno} of your `{last.name}`" if last.name != "<module>" else (
-            f"line {last.lineno} of your cell")
-        text += f" ({where}: {code})" if code else f" ({where})"
-    return text
 
 
 def run_case(answer, case: Case) -> Outcome:
@@ -300,7 +261,7 @@ def _input_gradients(result, args) -> Value | None:
             grads = torch.autograd.grad(total, leaves, allow_unused=True)
     except Exception as exc:  # e.g. an in-place change of a tensor autograd needed
         return Value("other", text=f"backpropagating through your result failed: "
-                                  f"{_error_words(exc, 240)}")
+                                  f"{error_words(exc, 240)}")
     return describe(tuple(torch.zeros_like(leaf) if g is None else g
                           for leaf, g in zip(leaves, grads, strict=True)))
 

@@ -161,6 +161,9 @@ def _diagnose_result(case: Case, got: Outcome, want: Outcome) -> tuple[Status, s
             f"({returned.words}){shape_hint}.")
     if got.status != "returned" or got.value is None:
         return Status.WRONG, "checker", f"{label}: no result ({got.status})"
+    if want.value is None:  # expected_outcomes always describes the reference's result
+        return Status.WRONG, "reference", (
+            f"{label}: the course's expected result is missing; please report this.")
     kind, problem = _compare(got.value, want.value, case, hidden=case.hidden)
     if problem:
         return Status.WRONG, kind, f"{label}: {problem}"

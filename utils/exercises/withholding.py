@@ -29,12 +29,12 @@ class WithheldFunction(RuntimeError):
 _SWAPPED: dict[int, tuple[Callable, Any, Any]] = {}
 
 
-def resolve(dotted: str):
+def resolve(dotted: str) -> Any:
     """The object named ``package.module.attr[.attr]``, or None if it is not there."""
     parts = dotted.split(".")
     for i in range(len(parts), 0, -1):
         try:
-            obj = importlib.import_module(".".join(parts[:i]))
+            obj: Any = importlib.import_module(".".join(parts[:i]))
         except ImportError:
             continue
         for name in parts[i:]:
