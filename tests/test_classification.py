@@ -261,3 +261,75 @@ def test_plain_flow_cannot_flip_but_augmented_can():
     assert losses[0] > 0.9 * bound
     assert losses[1] < 0.1 * bound
     assert math.isfinite(losses[1])
+
+
+# -- the two training functions are the one training loop (utils.training.train) plus the
+#    classifier's own step: the same numbers as the loop written out by hand ---------------------
+
+def _adam_epochs_by_hand(model, data, *, epochs, batch_size=128, lr=1e-2, seed=0):
+    """Lesson 07's classifier training written out (the loop ``train_classifier`` had before it
+    used ``utils.training.train``): losses and forward NFE of every step."""
+    n = len(data.y_train)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=epochs * math.ceil(n / batch_size), eta_min=lr / 100)
+    generator = torch.Generator().manual_seed(seed)
+    block = find_ode_block(model)
+    losses, nfe = [], []
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        for i in range(0, n, batch_size):
+            batch = order[i : i + batch_size]
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(data.x_train[batch]),
+                                                     data.y_train[batch])
+            if block is not None:
+                nfe.append(block.nfe)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            losses.append(loss.item())
+    model.eval()
+    return losses, nfe, accuracy(model, data.x_test, data.y_test)
+
+
+@pytest.mark.parametrize(("kind", "epochs"), [("mlp", 2), ("odenet", 1)])
+def test_train_classifier_gives_the_hand_written_loops_numbers_bit_for_bit(data, kind, epochs):
+    """Lesson 07's settings (all 1,257 images, batches of 128, lr 1e-2, rk_steps=2), but 1 or 2
+    epochs of its 6 to keep the test short; the float32 losses must be equal, not only close."""
+    by_hand = _adam_epochs_by_hand(build_classifier(kind, seed=1, rk_steps=2), data,
+                                   epochs=epochs, seed=1)
+    model = build_classifier(kind, seed=1, rk_steps=2)
+    result = train_classifier(model, data, epochs=epochs, seed=1, progress=False)
+    assert len(result.losses) == epochs * math.ceil(len(data.y_train) / 128)
+    assert (result.losses, result.nfe, result.test_accuracy) == by_hand
+
+
+def test_train_flow_gives_the_hand_written_loops_numbers_bit_for_bit():
+    """Lesson 07's flip task (20 points, 100 full-batch Adam steps at lr 0.03)."""
+    x, y = flip_data(20)
+
+    def model():
+        torch.manual_seed(2)
+        return FlowModel(1, n_extra=1, hidden=32)
+
+    hand = model()
+    optimizer = torch.optim.Adam(hand.parameters(), lr=0.03)
+    losses, nfe = [], []
+    for _ in range(100):
+        optimizer.zero_grad()
+        loss = (hand(x) - y).pow(2).mean()
+        nfe.append(hand.nfe)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    result = train_flow(model(), x, y, steps=100, lr=0.03, progress=False)
+    assert (result.losses, result.nfe) == (losses, nfe)
+
+
+def test_count_parameters_counts_trainable_numbers_only():
+    layer = torch.nn.Linear(3, 2)  # 3 * 2 weights + 2 biases
+    assert count_parameters(layer) == 8
+    layer.bias.requires_grad_(False)
+    assert count_parameters(layer) == 6

@@ -30,18 +30,18 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from .adjoint import odeint_adjoint
+from .models import count_parameters
 from .solvers import METHODS, SolveStats, odeint
 from .tableaus import TABLEAUS
+from .training import train
 
 __all__ = [
     "MODEL_KINDS",
@@ -269,6 +269,7 @@ def build_classifier(
             return nn.Sequential(nn.Flatten(), nn.Linear(64, mlp_hidden), nn.ReLU(),
                                  nn.Linear(mlp_hidden, N_CLASSES))
         stem = conv_stem(channels)
+        middle: nn.Module
         if kind == "resnet":
             middle = ResidualStack(channels, n_blocks)
         elif kind == "rknet":
@@ -283,11 +284,6 @@ def build_classifier(
 def find_ode_block(model: nn.Module) -> ODEBlock | None:
     """The first :class:`ODEBlock` inside ``model``, or None (MLP, ResNet)."""
     return next((m for m in model.modules() if isinstance(m, ODEBlock)), None)
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters (scalars) of ``model``."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -330,7 +326,9 @@ def train_classifier(
     """Train ``model`` with Adam on mini-batches of ``data.x_train``; cross-entropy loss.
 
     Every epoch visits the training set once in an order drawn from ``seed``. The learning rate
-    decays along a cosine from ``lr`` to ``lr / 100``. Returns a :class:`TrainResult`, with the
+    decays along a cosine from ``lr`` to ``lr / 100``. The steps run in the project's one
+    training loop, :func:`utils.training.train` (progress bar, losses, wall time); this function
+    writes only the step and reads the ODE block's NFE. Returns a :class:`TrainResult`, with the
     test accuracy measured after the last step.
     """
     _check_int("epochs", epochs, minimum=1)
@@ -343,28 +341,29 @@ def train_classifier(
     )
     generator = torch.Generator().manual_seed(seed)
     block = find_ode_block(model)
-    result = TrainResult()
+    nfe: list[int] = []
+    order = torch.empty(0, dtype=torch.long)
+
+    def step(i: int) -> float:
+        nonlocal order
+        if i % steps_per_epoch == 0:  # a new epoch: a new order of the training set
+            order = torch.randperm(n, generator=generator)
+        start = (i % steps_per_epoch) * batch_size
+        batch = order[start : start + batch_size]
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(data.x_train[batch]), data.y_train[batch])
+        if block is not None:
+            nfe.append(block.nfe)  # read before backward (the adjoint's adds more)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        return loss.item()
+
     model.train()
-    start = time.perf_counter()
-    bar = tqdm(total=epochs * steps_per_epoch, desc=desc, disable=not progress, mininterval=0.5)
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=generator)
-        for i in range(0, n, batch_size):
-            batch = order[i : i + batch_size]
-            optimizer.zero_grad()
-            loss = nn.functional.cross_entropy(model(data.x_train[batch]), data.y_train[batch])
-            if block is not None:
-                result.nfe.append(block.nfe)  # read before backward (the adjoint's adds more)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            result.losses.append(loss.item())
-            bar.update()
-    bar.close()
-    result.seconds = time.perf_counter() - start
+    history = train(step, n_steps=epochs * steps_per_epoch, progress=progress, desc=desc)
     model.eval()
-    result.test_accuracy = accuracy(model, data.x_test, data.y_test)
-    return result
+    return TrainResult(losses=history.losses, nfe=nfe, seconds=history.seconds,
+                       test_accuracy=accuracy(model, data.x_test, data.y_test))
 
 
 def training_step_workload(kind: str, *, batch_size: int = 128, seed: int = 0, **options):
@@ -393,7 +392,8 @@ def training_step_workload(kind: str, *, batch_size: int = 128, seed: int = 0, *
         loss.backward()
         with torch.no_grad():
             for p in model.parameters():
-                p.add_(p.grad, alpha=-1e-3)
+                if p.grad is not None:  # a parameter the loss does not reach has no gradient
+                    p.add_(p.grad, alpha=-1e-3)
         return {"nfe": nfe}
 
     return run
@@ -643,20 +643,22 @@ class FlowResult:
 
 def train_flow(model: FlowModel, x: torch.Tensor, y: torch.Tensor, *, steps: int,
                lr: float = 1e-2, progress: bool = True, desc: str = "training") -> FlowResult:
-    """Full-batch Adam on the mean squared error ``mean((model(x) - y)**2)``, ``steps`` times."""
+    """Full-batch Adam on the mean squared error ``mean((model(x) - y)**2)``, ``steps`` times,
+    in the project's one training loop (:func:`utils.training.train`)."""
     _check_int("steps", steps, minimum=1)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    result = FlowResult()
-    start = time.perf_counter()
-    for _ in tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5):
+    nfe: list[int] = []
+
+    def step(i: int) -> float:
         optimizer.zero_grad()
         loss = (model(x) - y).pow(2).mean()
-        result.nfe.append(model.nfe)
+        nfe.append(model.nfe)
         loss.backward()
         optimizer.step()
-        result.losses.append(loss.item())
-    result.seconds = time.perf_counter() - start
-    return result
+        return loss.item()
+
+    history = train(step, n_steps=steps, progress=progress, desc=desc)
+    return FlowResult(losses=history.losses, nfe=nfe, seconds=history.seconds)
 
 
 def _check_int(name: str, value, *, minimum: int) -> None:

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .models import count_parameters
 from .solvers import odeint
 from .training import TrainHistory, sample_windows, train
 
@@ -269,11 +270,6 @@ MODELS: dict[str, type[nn.Module]] = {
 }
 """The three models of lesson 10, by the names the lesson prints; default widths give about
 1,200 parameters each (:func:`count_parameters`)."""
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable numbers in ``model``."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def train_model(

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .models import ODEFunc
+from .models import ODEFunc, count_parameters
 from .solvers import odeint
 from .training import TrainHistory, train
 
@@ -451,9 +451,9 @@ def make_model(kind: str, *, seed: int, latent_dim: int = 4, encoder_hidden: int
     return SeriesModel(encoder, decoder)
 
 
-def n_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+#: Number of trainable parameters of a module: :func:`utils.models.count_parameters`, under the
+#: name lesson 09 uses.
+n_parameters = count_parameters
 
 
 def _tensors(data: IrregularSeries, dtype=torch.float32):

@@ -14,7 +14,7 @@ from torch import nn
 from .adjoint import odeint_adjoint
 from .solvers import SolveStats, check_solver_options, odeint
 
-__all__ = ["ODEFunc", "NeuralODE", "NEURAL_ODE_RTOL", "NEURAL_ODE_ATOL"]
+__all__ = ["ODEFunc", "NeuralODE", "NEURAL_ODE_RTOL", "NEURAL_ODE_ATOL", "count_parameters"]
 
 #: NeuralODE's own tolerances for an adaptive method when none are given (the course's lessons
 #: were built with these; ``odeint``'s defaults follow torchdiffeq's instead).
@@ -132,3 +132,10 @@ class NeuralODE(nn.Module):
         else:
             ys, self.last_stats = odeint(self.func, y0, t, return_stats=True, **options)
         return ys if self.trajectory else ys[-1]
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable numbers in ``model``: ``p.numel()`` summed over the parameters that
+    require grad (frozen ones are not counted). The one count the lessons print (07 and 10 import
+    it from their own modules, 09 as ``utils.latent.n_parameters``)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
