@@ -9,8 +9,9 @@ Two parts, both small enough to read:
    of steps, gradients by backpropagating through the solver; and an ODE-Net, the same block
    solved by the adaptive ``dopri5`` (Chen et al. 2018, section 3 and Table 1). The ODE block
    counts the function evaluations (NFE) of every solve. :func:`train_classifier` is a plain
-   mini-batch Adam loop; :func:`training_step_workload` is a setup for
-   :func:`utils.profiling.peak_memory` (peak memory of one training step, in a child process).
+   mini-batch Adam step run by :func:`utils.training.train`; :func:`training_step_workload` is
+   a setup for :func:`utils.profiling.peak_memory` (peak memory of one training step, in a child
+   process).
 
 2. **Augmented Neural ODEs** (Dupont, Doucet & Teh 2019, arXiv:1904.01681). The trajectories of an
    ODE cannot cross, so a flow in the input's own dimension cannot map ``x -> -x`` in 1-D, nor

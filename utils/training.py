@@ -4,7 +4,9 @@ The loop itself is four lines a learner writes in lesson 05 (forward solve, loss
 optimizer step). :func:`train` only runs such a step function many times and keeps the record:
 a progress bar (tqdm), the loss of every step, the wall time, and snapshots of the model's
 parameters for lesson 05's "training as it goes" slider
-(:func:`utils.widgets.training_snapshot_data`).
+(:func:`utils.widgets.training_snapshot_data`). It is the project's one training loop: the
+lessons' own models pass their step to it too (:func:`utils.classification.train_classifier`
+and ``train_flow`` in lesson 07, ``utils.latent`` in 09, ``utils.hamiltonian`` in 10).
 
 Reference: R. T. Q. Chen, Y. Rubanova, J. Bettencourt, D. Duvenaud, "Neural Ordinary Differential
 Equations", NeurIPS 2018, arXiv:1806.07366 (section 5 fits time series by backpropagating through
