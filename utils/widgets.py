@@ -105,6 +105,15 @@ def _image(fig):
     return image
 
 
+def _fixed_margins(fig, **margins):
+    """Place the axes with fixed margins (``Figure.subplots_adjust``) and mark the figure laid
+    out: for a figure built anew on every move, the layout pass of :func:`_image` would cost as
+    much as its render. The margins must leave room for the figure's longest labels and titles
+    (each use is drawn at both ends of its slider in ``tests/``)."""
+    fig.subplots_adjust(**margins)
+    _LAID_OUT.add(fig)
+
+
 def _fixed_tight_layout(fig, **kwargs):
     """Place the axes once, as ``tight_layout`` would, without installing a layout engine:
     a figure with a layout engine is drawn twice per ``savefig`` (a layout pass, then the
@@ -329,6 +338,7 @@ def show_resnet_spiral(n_blocks):
     data = resnet_spiral_data(n_blocks=n_blocks)
     label = f"{n_blocks} blocks"
     fig = Figure(figsize=(5.5, 5.5), dpi=FIGURE_DPI)
+    _fixed_margins(fig, left=0.12, right=0.97, bottom=0.1, top=0.93)
     ax = fig.subplots()
     plots.phase_portrait(
         {"exact flow": data["exact_fine"], label: data["resnet"]},
@@ -373,6 +383,7 @@ def show_adaptive_steps(log10_rtol):
     rtol = 10.0**log10_rtol
     data = adaptive_steps_data(rtol=rtol)
     fig = Figure(figsize=(8, 3.5), dpi=FIGURE_DPI)
+    _fixed_margins(fig, left=0.1, right=0.98, bottom=0.14, top=0.9)
     ax = fig.subplots()
     plots.step_sizes(data["stats"], ax=ax)
     ax.set_title(f"dopri5 on Lotka–Volterra, rtol = {rtol:.1e}: NFE = {data['nfe']}")
@@ -446,6 +457,7 @@ def show_solver_cost(func, h0, t, reference, *, method, log10_step_size, log10_r
     unused = (f"step {10.0 ** log10_step_size:.3g} applies to fixed-step methods only" if adaptive
               else f"rtol {10.0 ** log10_rtol:.1e} applies to dopri5 only")
     fig = Figure(figsize=(5.5, 5.5), dpi=FIGURE_DPI)
+    _fixed_margins(fig, left=0.1, right=0.97, bottom=0.09, top=0.86)
     ax = fig.subplots()
     # One line per solve, the batch members joined by NaN gaps: two artists instead of one per
     # trajectory, which is most of the redraw time with 25 trajectories.
