@@ -15,6 +15,7 @@ And the notebooks' nbgrader cells agree with the registry (ids, points, the chec
 
 from __future__ import annotations
 
+import ast
 import copy
 import functools
 import importlib.util
@@ -625,3 +626,17 @@ def test_the_grader_kernel_side_seeds_with_the_judges_seeding():
     assert "from utils.exercises.seeding import seeded" in source
     for own in ("random.seed(", "np.random.seed(", "torch.manual_seed(", "set_rng_state("):
         assert own not in source, own
+
+
+#: The judge's modules, bottom up: each may import only modules listed before it.
+JUDGE_LAYERS = ("text", "model", "seeding", "withholding", "wire", "errors", "running", "verdict",
+                "judge")
+
+
+def test_the_judges_modules_import_only_modules_below_them():
+    folder = ROOT / "utils" / "exercises"
+    for i, name in enumerate(JUDGE_LAYERS):
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        imported = {node.module.split(".")[0] for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module}
+        assert imported <= set(JUDGE_LAYERS[:i]), (name, imported - set(JUDGE_LAYERS[:i]))
