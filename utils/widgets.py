@@ -223,7 +223,7 @@ def _build_lotka_volterra_euler():
     # Two rows, not three panels side by side: on a phone's screen a 13-inch row of three panels
     # shrank its text to a third of its size. The time series spans the top row; the phase
     # portrait and the drift share the bottom one.
-    fig = Figure(figsize=(7.5, 6.2), dpi=FIGURE_DPI)
+    fig = Figure(figsize=(6.5, 5.4), dpi=FIGURE_DPI)
     grid = fig.add_gridspec(2, 2)
     axes = [fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0]),
             fig.add_subplot(grid[1, 1])]
@@ -234,7 +234,7 @@ def _build_lotka_volterra_euler():
         lines[f"euler{i}"], = axes[0].plot([], [], color=color, lw=2, ls="--",
                                            label=f"{name} (Euler)")
     axes[0].set(xlabel="t", ylabel="population", xlim=(0, 50))
-    axes[0].legend(fontsize=9, loc="upper right", ncol=2)
+    axes[0].legend(fontsize=8, loc="upper right", ncol=2)
     lines["ref_phase"], = axes[1].plot([], [], color="k", lw=1, label="reference")
     lines["euler_phase"], = axes[1].plot([], [], color="tab:purple", lw=1.5, ls="--",
                                          label="Euler")
@@ -245,7 +245,7 @@ def _build_lotka_volterra_euler():
     axes[2].set(xlabel="t", ylabel="(V(t) - V(0)) / |V(0)|", xlim=(0, 50),
                 title="drift of the conserved V")
     lines["left"] = axes[2].axvline(np.nan, color="tab:red", lw=1, ls=":")
-    _fixed_tight_layout(fig, rect=(0, 0, 1, 0.92))
+    _fixed_tight_layout(fig, rect=(0, 0, 1, 0.89))  # room for a two-line suptitle
     return {"fig": fig, "axes": axes, "lines": lines,
             "suptitle": fig.suptitle("", fontsize=10, color="tab:red")}
 
