@@ -22,9 +22,28 @@ The most used names are importable from here. Importing ``utils`` changes no glo
 (no seeds, no rcParams).
 """
 
-from .adjoint import odeint_adjoint
-from .models import NeuralODE, ODEFunc
-from .solvers import SolveStats, odeint
-from .tableaus import ButcherTableau
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .adjoint import odeint_adjoint
+    from .models import NeuralODE, ODEFunc
+    from .solvers import SolveStats, odeint
+    from .tableaus import ButcherTableau
 
 __all__ = ["odeint", "odeint_adjoint", "SolveStats", "ButcherTableau", "ODEFunc", "NeuralODE"]
+
+# Imported when first used, so that ``utils.course`` (the course's conventions, read by the
+# grader and the self-check) imports without torch.
+_WHERE = {"odeint": "solvers", "SolveStats": "solvers", "odeint_adjoint": "adjoint",
+          "ODEFunc": "models", "NeuralODE": "models", "ButcherTableau": "tableaus"}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
