@@ -23,6 +23,8 @@ from pathlib import Path
 
 import nbformat
 
+from utils import course
+
 from .lessons import course_root, read_source
 
 __all__ = ["differences", "measure", "write_sets"]
@@ -31,13 +33,13 @@ SETS = ("shipped", "solved", "wrong")
 
 
 def _lessons(root: Path) -> list[Path]:
-    return sorted((root / "lessons_src").glob("[0-9][0-9]_*.py"))
+    return course.lesson_sources(root / "lessons_src")
 
 
 def write_shipped(folder: Path, root: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for path in course.lesson_notebooks(root / "notebooks"):
         target = folder / f"shipped_{path.name}"
         shutil.copyfile(path, target)
         out.append(target)
@@ -67,18 +69,20 @@ def write_wrong(folder: Path, root: Path) -> list[Path]:
     wrong = {}
     for path in sorted((root / "tests").glob("wrong_answers_lesson*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         for exercise_id, answers in module.WRONG.items():
             wrong[exercise_id] = (path.read_text(encoding="utf-8"), answers[-1].__name__)
     exercises = registry()
     out = []
-    for path in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for path in course.lesson_notebooks(root / "notebooks"):
         nb = nbformat.read(str(path), 4)
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-            if cell.cell_type == "code" and grade_id.endswith("-answer"):
-                exercise_id = grade_id.removesuffix("-answer")
+            exercise_id = course.exercise_of_answer(grade_id)
+            if cell.cell_type == "code" and exercise_id is not None:
                 source, function = wrong[exercise_id]
                 name = exercises[exercise_id].answer_name
                 cell.source = f"{source}\n\n{name} = {function}\n"
@@ -139,7 +143,7 @@ def measure(sets=("shipped", "solved"), *, jobs: int = 2, out: Path = Path("/tmp
         shutil.rmtree(out)
     folder = out / "submissions"
     paths = write_sets(folder, sets)
-    runs = {}
+    runs: dict[str, dict] = {}
     for label, run_all in (("--run-all", True), ("default plan", False)):
         target = out / ("run_all" if run_all else "default")
         load = _load()

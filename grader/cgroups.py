@@ -304,7 +304,7 @@ def choose(forced: str | None = None) -> Method:
     """The strongest method that works here (or ``forced``: one of :data:`METHODS`)."""
     _remove_stale([ROOT / k for k in ("memory", "pids", "cpu", "cpu,cpuacct")]
                   + [p for p in [_own_cgroup_v2()] if p is not None])
-    reasons = []
+    reasons: list[str] = []
     finders = {V2: _v2_method, SYSTEMD: _systemd_method, V1: _v1_method}
     for name in METHODS:
         if forced is not None and name != forced:

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import nbformat
 
+from utils import course
+from utils.course import KERNEL, KERNELSPEC
+
 __all__ = [
     "KERNEL",
     "KERNELSPEC",
@@ -26,8 +29,6 @@ __all__ = [
     "read_source",
 ]
 
-KERNEL = "neural-ode-course"
-KERNELSPEC = {"name": KERNEL, "display_name": "Neural ODE course (Python 3)", "language": "python"}
 
 _SOLUTION = re.compile(
     r"^(?P<indent>[ \t]*)### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOLUTION[ \t]*$",
@@ -42,17 +43,17 @@ class LessonSourceError(ValueError):
 
 def course_root() -> Path:
     """The course's folder: the one holding ``utils/`` and ``grader/`` (a clone, or an
-    editable install of one)."""
-    return Path(__file__).resolve().parent.parent
+    editable install of one): :data:`utils.course.ROOT`."""
+    return course.ROOT
 
 
 def lesson_sources(paths: Sequence[str | Path] | None = None, *,
                    folder: Path | None = None) -> list[Path]:
-    """The given lesson sources, or every ``NN_*.py`` in ``folder`` (default ``lessons_src/``)."""
+    """The given lesson sources, or every ``NN_*.py`` in ``folder`` (default ``lessons_src/``;
+    :func:`utils.course.lesson_sources`)."""
     if paths:
         return [Path(p).resolve() for p in paths]
-    folder = course_root() / "lessons_src" if folder is None else Path(folder)
-    return sorted(folder.glob("[0-9][0-9]_*.py"))
+    return course.lesson_sources(folder)
 
 
 def read_source(path: Path) -> nbformat.NotebookNode:

@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+from utils.course import answer_id
+
 from . import deps
 from .notebooks import Cell
 
@@ -72,7 +74,7 @@ class Selection:
 
 
 def _considered(cells: Sequence[Cell], lesson) -> list[Cell]:
-    by_answer = {f"{ex.id}-answer" for ex in lesson.exercises}
+    by_answer = {answer_id(ex.id) for ex in lesson.exercises}
     return [c for c in cells if c.cell_type == "code" and c.grade_id not in lesson.check_sources
             and (c.source.strip() or c.grade_id in by_answer)]
 
@@ -84,8 +86,8 @@ def select(cells: Sequence[Cell], lesson, *, run_all: bool = False) -> Selection
     if run_all:
         out.run = set(out.considered)
         return out
-    by_answer = {f"{ex.id}-answer" for ex in lesson.exercises}
-    lesson_sources = getattr(lesson, "code_sources", set())
+    by_answer = {answer_id(ex.id) for ex in lesson.exercises}
+    lesson_sources: set[str] = getattr(lesson, "code_sources", set())
     import_source = getattr(lesson, "import_source", None)
     names = [deps.analyse(c.source) for c in considered]
     roots, answers = [], []
@@ -100,7 +102,7 @@ def select(cells: Sequence[Cell], lesson, *, run_all: bool = False) -> Selection
             out.unsure[cell.index] = names[pos].unsure
     # The check cells do not run; their settle binds the answer's name where the answer is.
     for ex in lesson.exercises:
-        spots = [p for p, c in enumerate(considered) if c.grade_id == f"{ex.id}-answer"]
+        spots = [p for p, c in enumerate(considered) if c.grade_id == answer_id(ex.id)]
         if spots:
             names[spots[-1]].binds.add(ex.answer_name)
     needed = deps.needed_cells(names, roots, answers)
@@ -109,10 +111,10 @@ def select(cells: Sequence[Cell], lesson, *, run_all: bool = False) -> Selection
 
 
 def plan(cells: Sequence[Cell], lesson, *, selection: Selection | None = None) -> list[Step]:
-    """The steps for a submission of ``lesson`` (a :class:`grader.grading.Lesson`): the cells
+    """The steps for a submission of ``lesson`` (a :class:`grader.lesson_index.Lesson`): the cells
     of ``selection`` (default: :func:`select`) with the grader's steps."""
     selection = select(cells, lesson) if selection is None else selection
-    by_answer = {f"{ex.id}-answer": ex for ex in lesson.exercises}
+    by_answer = {answer_id(ex.id): ex for ex in lesson.exercises}
     last_answer = {}
     for cell in cells:
         if cell.cell_type == "code" and cell.grade_id in by_answer:
@@ -124,7 +126,7 @@ def plan(cells: Sequence[Cell], lesson, *, selection: Selection | None = None) -
         if not cell.source.strip() and by_answer.get(cell.grade_id) is None:
             continue  # an empty answer cell is still graded (its function is missing)
         if cell.grade_id in lesson.check_sources:
-            if f"{cell.grade_id}-answer" not in last_answer:
+            if answer_id(cell.grade_id) not in last_answer:
                 ex = next(e for e in lesson.exercises if e.id == cell.grade_id)
                 steps.append(Step("settle", cell=cell.index, exercise=ex.id,
                                   answer_name=ex.answer_name))

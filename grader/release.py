@@ -26,13 +26,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from utils import course
+
 from .lessons import course_root
 
 __all__ = ["RELEASE_FILES", "make_release"]
 
 RELEASE_FILES = ("README.md", "Makefile", "pyproject.toml", "constraints.txt", "environment.yml",
                  "jupytext.toml")
-_ENV = "NEURAL_ODE_COURSE_GRADED"
+_ENV = course.WITHHOLD_ENV
 _MARK = f'''
 
 # --- added by `make release` (the graded release) ---------------------------------------------
@@ -55,7 +57,7 @@ def make_release(out: Path, *, without_references: bool = False,
     out = Path(out)
     if out.exists():
         raise ValueError(f"{out} already exists: choose a new folder")
-    notebooks = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = course.lesson_notebooks(root / "notebooks")
     if not notebooks:
         raise ValueError(f"no learner notebooks in {root / 'notebooks'}: run `make notebooks`")
     for nb in notebooks:
@@ -68,6 +70,8 @@ def make_release(out: Path, *, without_references: bool = False,
     (out / "notebooks").mkdir()
     for nb in notebooks:
         shutil.copy2(nb, out / "notebooks" / nb.name)
+    if (root / "notebooks" / "matplotlibrc").is_file():  # figures' dpi, read from the kernel's cwd
+        shutil.copy2(root / "notebooks" / "matplotlibrc", out / "notebooks" / "matplotlibrc")
     shutil.copytree(root / "utils", out / "utils", ignore=_ignore)
     init = out / "utils" / "__init__.py"
     init.write_text(init.read_text(encoding="utf-8") + _MARK, encoding="utf-8")

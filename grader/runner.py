@@ -36,9 +36,13 @@ import sys
 import time
 from pathlib import Path
 
+from .limits import KERNEL_START
+
 _PR_SET_DUMPABLE = 4
 _MAX_OUTCOMES_BYTES = 2 * 2**20  # honest outcomes: under 30 kB; the grader's cap: 4 MiB
-_KERNEL_START = 120.0  # seconds a kernel gets to start and import the course
+#: Written to bubblewrap's stderr just before the runner points its streams at /dev/null: bytes
+#: after it on that tripwire came from learner code (:mod:`grader.runner_process` watches it).
+RUNNER_MARK = b"\0neural-ode-grade runner: streams closed\0"
 
 
 class _Channel:
@@ -53,7 +57,7 @@ class _Channel:
         # is /dev/null, its stdout and stderr a tripwire the grader watches (anything written
         # there after this point came from learner code); prints of this process go nowhere.
         try:  # the mark: after it, bytes on the tripwire can only come from learner code
-            os.write(2, b"\0neural-ode-grade runner: streams closed\0")
+            os.write(2, RUNNER_MARK)
         except OSError:
             pass
         devnull = os.open(os.devnull, os.O_RDWR)
@@ -101,8 +105,6 @@ def _kernel_spec(folder: Path, limits: dict) -> None:
 
 
 def _client_class():
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: F401
-
     from .execution import CourseClient
 
     class GradingClient(CourseClient):
@@ -219,7 +221,7 @@ def run(channel: _Channel, job: dict) -> None:
     client = _client_class()(
         nb, kernel_name="grader", timeout=_whole_seconds(limits["cell_timeout"]),
         interrupt_on_timeout=True,
-        allow_errors=True, shutdown_kernel="immediate", startup_timeout=_KERNEL_START,
+        allow_errors=True, shutdown_kernel="immediate", startup_timeout=KERNEL_START,
         resources={"metadata": {"path": str(work)}}, on_cell_executed=on_executed,
         record_timing=False, iopub_timeout=2,
     )
@@ -230,7 +232,7 @@ def run(channel: _Channel, job: dict) -> None:
     with open(stderr_path, "wb") as stderr:
         try:
             with client.setup_kernel(stdin=open(os.devnull, "rb"), stdout=stderr, stderr=stderr):
-                client.timeout = _whole_seconds(_KERNEL_START)
+                client.timeout = _whole_seconds(KERNEL_START)
                 client.execute_cell(warm_up, len(steps), store_history=False)
                 replies.pop(len(steps), None)
                 channel.send(event="started", seconds=round(time.monotonic() - start, 2))

@@ -98,8 +98,8 @@ def bwrap_command(*, tmp_bytes: int, python: str | None = None,
             cmd += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             cmd += ["--ro-bind", path, path]
-    for path in _read_only_paths():
-        cmd += ["--ro-bind", str(path), str(path)]
+    for folder in _read_only_paths():
+        cmd += ["--ro-bind", str(folder), str(folder)]
     for original, replacement in sorted((overlays or {}).items()):
         cmd += ["--ro-bind", str(replacement), str(original)]
         cache = Path(original).parent / "__pycache__"

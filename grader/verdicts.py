@@ -15,12 +15,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Expected", "expected_for", "reference_parts", "reference_source", "verdict"]
+__all__ = ["OUT_OF_MEMORY", "Expected", "expected_for", "reference_parts", "reference_source",
+           "verdict"]
 
 # The exercise statuses of grades.csv beyond the judge's three (passed, not attempted, wrong).
 _NOT_ATTEMPTED = "not_attempted"
-_OOM = re.compile(r"MemoryError|can't allocate memory|Cannot allocate memory|out of memory",
-                  re.IGNORECASE)
+#: What an out-of-memory failure says (a raised error's text, a dead kernel's last words); the
+#: grader's one definition (:mod:`grader.describe` reads it too).
+OUT_OF_MEMORY = re.compile(
+    r"MemoryError|can't allocate memory|Cannot allocate memory|out of memory", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def verdict(exercise, data, expected: Expected) -> tuple[str, str]:
     status = {Status.PASSED: "passed", Status.NOT_ATTEMPTED: _NOT_ATTEMPTED}.get(
         result.status, "wrong")
     if status == "wrong":
-        if any(o.status == "raised" and _OOM.search(o.error) for o in outcomes):
+        if any(o.status == "raised" and OUT_OF_MEMORY.search(o.error) for o in outcomes):
             status = "out_of_memory"
         elif any(o.status == "raised" for o in outcomes) and "raised" in result.message:
             status = "error"

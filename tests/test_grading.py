@@ -24,7 +24,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import cli, grading, notebooks, report, sandbox, twins, verdicts
+from grader import (
+    cli,
+    grading,
+    notebooks,
+    report,
+    runner_process,
+    sandbox,
+    submission,
+    twins,
+    verdicts,
+)
 from grader.notebooks import Cell, Unreadable
 from grader.plan import plan
 from utils.exercises import registry
@@ -147,7 +157,8 @@ def test_every_submission_gets_its_own_feedback_in_plain_words(graded):
     for name, sub in subs.items():
         text = (out / "feedback" / f"{sub.stem}.txt").read_text(encoding="utf-8")
         assert text.startswith(f"Feedback on {name}\n")
-        score = f"Score: {grading._num(sub.points)} of {grading._num(sub.max_points)} points."
+        score = (f"Score: {submission.points_text(sub.points)} of "
+                 f"{submission.points_text(sub.max_points)} points.")
         assert score in text
         # and the score is the verdicts' sum, counted here: a passed exercise's max_points each
         by_hand = sum(float(r["max_points"]) for r in sub.rows if r["status"] == "passed")
@@ -366,8 +377,8 @@ def test_a_fallback_never_carries_the_reference_of_an_exercise_still_to_be_grade
     grader.references = {e.id: verdicts.reference_parts(e) for e in lesson.exercises}
     exercises = {e.id: e for e in lesson.exercises}
     solve = exercises["ex01_euler_solve"]
-    assert grader._fallback(solve, exercises, {}) is None
-    sent = grader._fallback(solve, exercises, {"ex01_euler_step": ("wrong", "")})
+    assert grader.fallback(solve, exercises, {}) is None
+    sent = grader.fallback(solve, exercises, {"ex01_euler_step": ("wrong", "")})
     assert "def euler_solve" in sent and "def euler_step" in sent
 
 
@@ -891,7 +902,8 @@ def test_whole_sandbox_limits_use_the_strongest_method_available(tmp_path):
                "import time; time.sleep(5)']) for _ in range(3)]\n"
                "print([k.wait() for k in kids])")
         done = subprocess.run([*group.prefix, sys.executable, "-c", hog], capture_output=True,
-                              text=True, timeout=120, preexec_fn=grading._child_setup(fds))
+                              text=True, timeout=120,
+                              preexec_fn=runner_process.child_setup(fds))
         for fd in fds:
             os.close(fd)
         assert group.oom_kills() > 0 or "-9" in done.stdout, (done.stdout, done.stderr)
@@ -908,3 +920,31 @@ def test_a_submissions_points_are_the_sum_of_its_passed_exercises_points():
     ])
     assert sub.points == 5
     assert sub.max_points == 9
+
+
+@pytest.mark.parametrize(("last_words", "group_oom", "status"), [
+    ("MemoryError: std::bad_alloc", False, "out_of_memory"),  # the kernel's last words
+    ("", True, "out_of_memory"),                               # the control group's OOM kill
+    ("Segmentation fault", False, "crashed"),
+])
+def test_a_kernel_that_dies_while_the_cases_run_is_named_for_why(lesson, last_words, group_oom,
+                                                                  status):
+    """The row of an exercise whose cases killed the kernel says out_of_memory when the run's end
+    shows memory (the kernel's last words, or the control group's count), else crashed (the
+    branch that searched an empty string for out-of-memory text, issue 26)."""
+    from grader import describe
+    from grader.plan import Step
+
+    ex = lesson.exercises[0]
+    sub = submission.Submission("a.ipynb", "a")
+    record = Step("record", cell=2, exercise=ex.id, answer_name=ex.answer_name)
+    died = {"status": "died", "seconds": 0.1, "output": "", "ename": "", "evalue": ""}
+    describe.run_end(sub, LIMITS, (record, died),
+                     {"exit_code": -9, "stderr_tail": last_words, "output_dropped": 0},
+                     oom=group_oom)
+    got, message = describe.exercise_status(ex, Cell(2, "code", "", f"{ex.id}-answer"), {},
+                                            {ex.id: {"record": died}}, LIMITS)
+    assert got == status, message
+    assert ("out_of_memory" in sub.notebook_status) is (status == "out_of_memory")
+    if status == "out_of_memory":
+        assert f"{LIMITS.memory_bytes / 2**30:g} GiB" in message

@@ -38,7 +38,7 @@ class Mutation:
 
 
 MUTATIONS = [
-    Mutation("points sum max_points", "grader/grading.py",
+    Mutation("points sum max_points", "grader/submission.py",
              'return sum(float(r["points"]) for r in self.rows)',
              'return sum(float(r["max_points"]) for r in self.rows)',
              ("tests/test_grading.py::test_a_submissions_points_are_the_sum_of_its_passed_"
