@@ -63,13 +63,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from utils.course import KERNEL, lesson_notebooks
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules of the bench
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "bench" / "results.json"
 REPORT = ROOT / "docs" / "benchmarks.md"
-KERNEL = "neural-ode-course"
 PARTS = ("solvers", "adjoint", "course", "grading", "seeds", "sliders")
 # "seeds" (slow) runs when named
 DEFAULT_PARTS = ("solvers", "adjoint", "course", "grading", "sliders")
@@ -624,7 +625,7 @@ def main(argv=None) -> int:
         print("adjoint vs direct backprop", flush=True)
         results["adjoint"] = bench_adjoint(steps, args.adjoint_repeats, args.batch)
     if "course" in parts:
-        notebooks = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
+        notebooks = args.notebooks or lesson_notebooks(NOTEBOOKS)
         print(f"course: {len(notebooks)} lessons", flush=True)
         results["course"] = bench_course(notebooks, args.timeout)
     if "grading" in parts:

@@ -46,6 +46,8 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 
+from utils.course import LESSON_NOTEBOOK_GLOB
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "site"
 BUILD = SITE / "_build"
@@ -53,7 +55,7 @@ SRC = BUILD / "src"
 HTML = BUILD / "html"
 DOCTREES = BUILD / "doctrees"
 NODE_MODULES = SITE / "node_modules"
-LESSON_GLOB = "[0-9][0-9]_*.ipynb"
+LESSON_GLOB = LESSON_NOTEBOOK_GLOB
 
 SLIDER_NOTE = (
     "*This page shows the slider's {what} at its default setting ({settings}). "

@@ -26,8 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from utils.course import KERNEL, lesson_notebooks
+
 ROOT = Path(__file__).resolve().parents[1]
-KERNEL = "neural-ode-course"
 
 
 def measure_one(path: Path, timeout: float) -> dict:
@@ -66,7 +67,7 @@ def main(argv=None) -> int:
     if args.one:
         print(json.dumps(measure_one(args.one, args.timeout)))
         return 0
-    notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = args.notebooks or lesson_notebooks(ROOT / "notebooks")
     rows = []
     for path in notebooks:
         done = subprocess.run([sys.executable, __file__, "--one", str(path), "--timeout",

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.lessons import lesson_sources, read_source  # noqa: E402
+from utils import course  # noqa: E402
 
 CONFIG = '''\
 # nbgrader course of the Neural ODE course: written by scripts/nbgrader_course.py
@@ -115,7 +116,7 @@ def main(argv=None) -> int:
     parser.add_argument("course", type=Path, help="the nbgrader course directory to write")
     parser.add_argument("--exchange", type=Path, default=None,
                         help="the exchange folder (default: COURSE/exchange)")
-    parser.add_argument("--course-id", default="neural-ode-course")
+    parser.add_argument("--course-id", default=course.NAME)
     parser.add_argument("--no-generate", action="store_true",
                         help="write the sources only (no nbgrader generate_assignment)")
     args = parser.parse_args(argv)
