@@ -23,6 +23,7 @@
 
 # %%
 import ipywidgets as widgets
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -40,6 +41,7 @@ from utils.hamiltonian import (
     rollout,
     train_model,
 )
+from utils.plots import FIGURE_DPI
 from utils.solvers import odeint
 from utils.symplectic import SPLITTING_METHODS
 from utils.training import sample_windows
@@ -681,15 +683,20 @@ for h, run in slider_runs.items():
 
 
 def build_energy_figure():
-    """The slider's figure, built once; each move only updates the two curves (set_data)."""
-    fig = Figure(figsize=(8, 3.5), dpi=72)
+    """The slider's figure, built once; each move only updates the curves and the legend's text."""
+    fig = Figure(figsize=(8, 3.5), dpi=FIGURE_DPI)
     ax = fig.subplots()
     ax.set_yscale("log")
-    lines = {method: ax.plot([], [], color=color, lw=0.8)[0]
-             for method, color in (("rk4", "C0"), ("leapfrog", "C3"))}
+    styles = {"rk4": dict(color="C0", lw=1.2, ls="--", zorder=3),  # dashed, on top of the band
+              "leapfrog": dict(color="C3", lw=0.8, alpha=0.7, zorder=2)}
+    lines = {method: ax.plot([], [], label=method, **style)[0] for method, style in styles.items()}
     ax.set(xlabel="t (s)", ylabel="relative energy error", ylim=(1e-8, 3))
+    # Fixed ticks with plain labels: the default log labels are typeset as math on every redraw.
+    ax.set_yticks(10.0 ** np.arange(-8, 1, 2), [f"1e{k}" for k in range(-8, 1, 2)])
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    legend = ax.legend(loc="lower right")
     fig.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9)
-    return {"fig": fig, "ax": ax, "lines": lines}
+    return {"fig": fig, "ax": ax, "lines": lines, "legend": legend}
 
 
 energy_figure = LiveFigure(build_energy_figure)
@@ -698,16 +705,18 @@ energy_figure = LiveFigure(build_energy_figure)
 def show_energy_error(step_size, horizon, integrator):
     run, parts = slider_runs[step_size], energy_figure.parts
     keep = run["t"] <= horizon
-    for method, line in parts["lines"].items():
+    entries = zip(parts["lines"].items(), parts["legend"].legend_handles,
+                  parts["legend"].get_texts(), strict=True)
+    for (method, line), handle, text in entries:
         error = run[method][keep].max(1)
         line.set_data(run["t"][keep][1:], error[1:])
-        line.set_visible(integrator in ("both", method))
-        line.set_label(f"{method}: max {error.max():.1e}")
+        shown = integrator in ("both", method)
+        for artist in (line, handle, text):
+            artist.set_visible(shown)
+        text.set_text(f"{method}: max {error.max():.1e}")
     ax = parts["ax"]
     ax.set_xlim(0, horizon)
     ax.set_title(f"True pendulum, h = {step_size}, {horizon:g} s")
-    ax.legend(handles=[line for line in parts["lines"].values() if line.get_visible()],
-              loc="lower right")
     return energy_figure.png()
 
 
