@@ -11,6 +11,7 @@ import importlib
 import pkgutil
 import sys
 
+from ..course import VERDICT_LABELS
 from .core import Case, CheckResult, Exercise, ReferenceWithheld, Status
 
 PASSED, NOT_ATTEMPTED, WRONG = Status.PASSED, Status.NOT_ATTEMPTED, Status.WRONG
@@ -80,7 +81,6 @@ def self_check(lesson: str, namespace: dict | None = None, *, quiet: bool = Fals
         total = sum(r.points for r in results)
         print(f"Self-check of {lesson}: {total:g} of {sum(r.max_points for r in results):g} points")
         for exercise, r in zip(lesson_exercises(lesson), results, strict=True):
-            mark = {Status.PASSED: "passed", Status.NOT_ATTEMPTED: "not attempted"}.get(
-                r.status, "not yet right")
+            mark = VERDICT_LABELS.get(r.status.value, VERDICT_LABELS[WRONG.value])
             print(f"  [{mark}] {exercise.title}" + ("" if r.passed else f": {r.message}"))
     return results

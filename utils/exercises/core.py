@@ -38,6 +38,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from ..course import WITHHOLD_ENV  # set in the graded release: solution() withheld
 from .model import UNDEFINED, Case, CheckResult, Status
 from .running import expected_outcomes, run_case
 from .seeding import rng_state as _rng_state
@@ -53,8 +54,6 @@ __all__ = ["Case", "CheckResult", "Exercise", "ReferenceWithheld", "Status"]
 SOLVERS = ("utils.solvers.rk_step", "utils.solvers._axpy", "utils.solvers.odeint",
            "torchdiffeq.odeint", "torchdiffeq.odeint_adjoint")
 
-#: Set (to anything) to withhold ``solution()``: the graded release of the course.
-WITHHOLD_ENV = "NEURAL_ODE_COURSE_GRADED"
 
 
 class ReferenceWithheld(RuntimeError):
