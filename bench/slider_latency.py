@@ -1,7 +1,8 @@
 """Per-slider latency of the lessons, measured in a real browser.
 
 JupyterLab (the course's own, on a temporary copy of ``notebooks/``) in headless Chromium, with
-the set-up of ``tests/browser`` (its server and page helpers are reused). For each lesson: open
+the set-up ``tests/browser`` uses too: its server, browser and page helpers live in
+``tools/browser_lab.py``, which both load. For each lesson: open
 it, Run All, then for every slider of every widget cell press one arrow key on the slider's
 handle and measure, in the page, the time from the ``keydown`` event to the moment the cell
 shows something else (the figure's image or the text of its output), polled on every animation
@@ -9,7 +10,8 @@ frame. Each slider is moved ``presses`` times (right, left, right, ...), waiting
 to go idle in between.
 
 The floor of the stack is measured the same way on a trivial notebook: one slider redrawing a
-two-panel inline matplotlib figure (two lines, ``plt.show()``). The report gives, per lesson, the
+two-panel inline matplotlib figure (two lines, ``plt.show()``), in the same folder as the lessons,
+so at the course's dpi (``notebooks/matplotlibrc``: 150). The report gives, per lesson, the
 median and the worst of all its presses next to that floor, and every slider's median.
 
     python bench/run.py --parts sliders           # into docs/benchmarks.md
@@ -20,6 +22,8 @@ Needs Debian's ``chromium`` and Playwright (as ``make browser-test``).
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 import statistics
 import sys
 import tempfile
@@ -27,7 +31,19 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+
+def load_browser_lab():
+    """``tools/browser_lab.py`` (the lab server, Chromium, the page helpers ``tests/browser``
+    uses too), loaded by its path: ``tools/`` is no package."""
+    if "browser_lab" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("browser_lab",
+                                                      ROOT / "tools" / "browser_lab.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["browser_lab"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["browser_lab"]
+
 
 GOAL_MS = 250.0
 
@@ -124,27 +140,27 @@ def _measure_notebook(page, server, checks, name: str, presses: int) -> dict:
 def measure(notebooks=None, presses: int = 4) -> dict:
     """Measure the floor and every lesson's sliders; returns a JSON-ready dict."""
     import nbformat
-    import test_lessons_in_browser as checks
-    from conftest import CHROMIUM, CHROMIUM_ARGS, NOTEBOOKS, LabServer
     from playwright.sync_api import sync_playwright
 
-    notebooks = [Path(p) for p in (notebooks or sorted(NOTEBOOKS.glob("*.ipynb")))]
+    checks = load_browser_lab()
+    notebooks = [Path(p) for p in (notebooks or sorted(checks.NOTEBOOKS.glob("*.ipynb")))]
     with tempfile.TemporaryDirectory() as tmp:
         root, work = Path(tmp) / "lab", Path(tmp) / "server"
         root.mkdir()
         work.mkdir()
         for path in notebooks:
             (root / path.name).write_bytes(path.read_bytes())
+        # The lessons' figure settings (150 dpi): the floor is drawn as the lessons' figures are.
+        shutil.copy(checks.NOTEBOOKS / "matplotlibrc", root / "matplotlibrc")
         floor = nbformat.v4.new_notebook()
         floor.metadata["kernelspec"] = {"name": checks.KERNEL, "display_name": "course",
                                         "language": "python"}
         floor.cells = [nbformat.v4.new_code_cell(FLOOR_CELL)]
         nbformat.write(floor, root / "floor.ipynb")
-        server = LabServer(root, work)
+        server = checks.LabServer(root, work)
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                                     headless=True)
+                browser = checks.launch_chromium(playwright)
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
                 page = context.new_page()
                 start = time.monotonic()
@@ -178,10 +194,12 @@ def report(result: dict) -> list[str]:
     floor = result["floor"]["median_ms"]
     lines = [
         "`python bench/run.py --parts sliders`: JupyterLab in headless Chromium (the set-up of "
-        "`tests/browser`), each lesson Run All, then every slider moved by one arrow-key press "
+        "`tests/browser`, from `tools/browser_lab.py`), each lesson Run All, then every slider "
+        "moved by one arrow-key press "
         f"{result['presses']} times (right, left, ...); latency = time from the `keydown` to "
         "the first animation frame at which the slider's cell shows a different image or text. "
-        "Floor: the same on a trivial slider redrawing a two-panel inline matplotlib figure, "
+        "Floor: the same on a trivial slider redrawing a two-panel inline matplotlib figure "
+        "at the lessons' 150 dpi (`notebooks/matplotlibrc`), "
         "measured again right before each lesson (the load of a shared machine drifts); the "
         "ratios compare each lesson with the floor next to it. "
         f"Goal: every slider within {result['goal_ms']:.0f} ms on a quiet 2-core machine. "

@@ -37,67 +37,21 @@ pytestmark = pytest.mark.skipif(
     reason="browser test: run it with `make browser-test` (sets RUN_BROWSER_TESTS=1)",
 )
 
-KERNEL = "neural-ode-course"
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+# tools/browser_lab.py (the lab, Chromium, the page helpers; shared with bench/slider_latency.py),
+# loaded by its path and registered under this name by conftest.py before this module is collected.
+import browser_lab as lab  # noqa: E402
+
+KERNEL = lab.KERNEL
+NOTEBOOKS = lab.NOTEBOOKS
 LESSONS = sorted(NOTEBOOKS.glob("*.ipynb"))
-PAGE_LOAD_TIMEOUT = 120  # s: the page, the kernel start
-RUN_ALL_TIMEOUT = 600  # s: a lesson's budget is 60 s on 2 cores; the browser adds its overhead
 SLIDER_TIMEOUT = 120  # s: the callback after a slider moved may solve or train something
 ARROW_PRESSES = 3
 IDLE_SETTLE = 3  # s: a kernel idle this long after a slider moved has nothing more to show
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_AS_TEXT = re.compile(r"\b\w*(Slider|interactive|Dropdown|Checkbox)\(\w+=")
 
 # --- JavaScript run in the page, through the app JupyterLab exposes as window.jupyterapp --------
 
-JS_READY = """() => {
-  const app = window.jupyterapp;
-  const panel = app && app.shell.currentWidget;
-  if (!panel || !panel.sessionContext || !panel.content) return null;
-  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-  if (!panel.context.isReady || !kernel) return null;
-  panel.node.dataset.testPanel = 'current';
-  return {kernel: kernel.name, status: kernel.status, path: panel.context.path};
-}"""
-
 # The state of every cell from the notebook's model; outputs summarised (no image bytes).
-JS_STATE = """() => {
-  const panel = window.jupyterapp.shell.currentWidget;
-  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-  const cells = panel.content.widgets.map((cell, index) => {
-    cell.node.dataset.testIndex = String(index);
-    const model = cell.model;
-    const info = {index, type: model.type, source: model.sharedModel.getSource()};
-    if (model.type === 'code') {
-      info.executionCount = model.executionCount;
-      info.outputs = model.outputs.toJSON().map(out => {
-        const data = out.data || {};
-        return {
-          type: out.output_type, mimes: Object.keys(data),
-          text: String(data['text/plain'] || out.text || ''),
-          ename: out.ename || null, evalue: out.evalue || null,
-          traceback: (out.traceback || []).join('\\n'),
-        };
-      });
-    }
-    return info;
-  });
-  return {status: kernel ? kernel.status : 'dead', cells};
-}"""
-
-JS_STATUS = """() => {
-  const session = window.jupyterapp.shell.currentWidget.sessionContext.session;
-  return session && session.kernel ? session.kernel.status : 'dead';
-}"""
-
-JS_SHUTDOWN = """async () => {
-  await window.jupyterapp.shell.currentWidget.sessionContext.shutdown();
-}"""
-
-JS_RUN_ALL = """async () => {
-  await window.jupyterapp.commands.execute('notebook:run-all-cells');
-}"""
-
 # What a cell shows, apart from the widgets' own controls: images and the text of outputs.
 JS_SHOWN = """(index) => {
   const cell = document.querySelector(`[data-test-panel] [data-test-index="${index}"]`);
@@ -114,57 +68,6 @@ JS_WIDGET_ERRORS = """() => [...document.querySelectorAll(
     '[data-test-panel] .widget-output .jp-OutputArea-output')]
   .map(el => el.innerText)
   .filter(text => /Traceback \\(most recent call last\\)|^\\w+(Error|Exception): /m.test(text))"""
-
-
-def cell_locator(page, index):
-    return page.locator(f'[data-test-panel] [data-test-index="{index}"]')
-
-
-def open_notebook(page, server, name: str) -> dict:
-    """Open ``name`` in the lab; wait until its kernel is idle; return the kernel's name etc."""
-    page.goto(server.url(name), timeout=PAGE_LOAD_TIMEOUT * 1000)
-    deadline = time.monotonic() + PAGE_LOAD_TIMEOUT
-    ready = None
-    while time.monotonic() < deadline:
-        ready = page.evaluate(JS_READY)
-        if ready and ready["path"] == name and ready["status"] == "idle":
-            return ready
-        page.wait_for_timeout(250)
-    dialog = page.locator(".jp-Dialog").all_inner_texts()
-    raise AssertionError(
-        f"{name}: the notebook and an idle kernel were not ready after {PAGE_LOAD_TIMEOUT} s "
-        f"(last state {ready}; dialogs on the page: {dialog})"
-    )
-
-
-def run_all(page, name: str, timeout: float = RUN_ALL_TIMEOUT) -> dict:
-    """Run All; wait until every non-empty code cell has an execution count and the kernel idles.
-
-    Stops waiting early when a cell shows an error (Run All then stops at that cell).
-    Returns the last state (see JS_STATE) and the seconds it took.
-    """
-    start = time.monotonic()
-    page.evaluate(JS_RUN_ALL)
-    state = None
-    while time.monotonic() - start < timeout:
-        page.wait_for_timeout(500)
-        state = page.evaluate(JS_STATE)
-        code = [c for c in state["cells"] if c["type"] == "code" and c["source"].strip()]
-        done = all(c["executionCount"] is not None for c in code)
-        failed = any(o["type"] == "error" for c in code for o in c["outputs"])
-        if state["status"] == "idle" and (done or failed):
-            # Idle can flicker between two cells: confirm it a moment later.
-            page.wait_for_timeout(1000)
-            state = page.evaluate(JS_STATE)
-            if state["status"] == "idle":
-                state["seconds"] = time.monotonic() - start
-                return state
-    pending = [
-        c["index"]
-        for c in (state or {"cells": []})["cells"]
-        if c["type"] == "code" and c["source"].strip() and c["executionCount"] is None
-    ]
-    raise AssertionError(f"{name}: Run All did not finish in {timeout} s; cells not run: {pending}")
 
 
 def error_problems(page, state) -> list[str]:
@@ -186,21 +89,6 @@ def widget_error_problems(page) -> list[str]:
             for text in page.evaluate(JS_WIDGET_ERRORS)]
 
 
-def widget_cells(state) -> list[int]:
-    """Cells that display a widget (their model holds a widget view) or build sliders."""
-    cells = []
-    for cell in state["cells"]:
-        if cell["type"] != "code":
-            continue
-        shows_widget = any(
-            WIDGET_MIME in out["mimes"] for out in cell["outputs"]
-        )
-        # A call that builds widgets, not an import that names them.
-        if shows_widget or re.search(r"\binteract(ive)?\s*\(|Slider\(", cell["source"]):
-            cells.append(cell["index"])
-    return cells
-
-
 def widget_problems(page, state) -> list[str]:
     problems = [
         f"an output shows a widget as text (is jupyterlab_widgets installed in the lab's "
@@ -208,25 +96,14 @@ def widget_problems(page, state) -> list[str]:
         for text in page.locator("[data-test-panel] .jp-OutputArea-output").all_inner_texts()
         if WIDGET_AS_TEXT.search(text)
     ]
-    for index in widget_cells(state):
-        cell = cell_locator(page, index)
+    for index in lab.widget_cells(state):
+        cell = lab.cell_locator(page, index)
         text = cell.locator(".jp-Cell-outputWrapper").inner_text()
         if "Error displaying widget" in text:
             problems.append(f"cell {index}: {text[:200]!r}")
         if cell.locator(".jupyter-widgets").count() == 0:
             problems.append(f"cell {index} displays a widget but no widget is on the page")
     return problems
-
-
-def wait_idle(page, timeout: float):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        page.wait_for_timeout(300)
-        if page.evaluate(JS_STATUS) == "idle":
-            page.wait_for_timeout(700)  # confirm: idle between two messages is not the end
-            if page.evaluate(JS_STATUS) == "idle":
-                return True
-    return False
 
 
 def wait_for_change(page, index: int, before: str) -> bool:
@@ -237,7 +114,7 @@ def wait_for_change(page, index: int, before: str) -> bool:
         page.wait_for_timeout(300)
         if page.evaluate(JS_SHOWN, index) != before:
             return True
-        if page.evaluate(JS_STATUS) != "idle":
+        if page.evaluate(lab.JS_STATUS) != "idle":
             idle_since = None
         elif idle_since is None:
             idle_since = time.monotonic()
@@ -260,8 +137,8 @@ def slider_problems(page, state, name: str, shots: Path | None) -> tuple[list[st
     """Move every slider; each move must change what its cell shows. Returns (problems, count)."""
     problems = []
     count = 0
-    for index in widget_cells(state):
-        cell = cell_locator(page, index)
+    for index in lab.widget_cells(state):
+        cell = lab.cell_locator(page, index)
         sliders = cell.locator(".widget-slider")
         for k in range(sliders.count()):
             slider = sliders.nth(k)
@@ -276,7 +153,7 @@ def slider_problems(page, state, name: str, shots: Path | None) -> tuple[list[st
                 problems.append(f"cell {index}, slider {label}: the keys did not move it")
                 continue
             changed = wait_for_change(page, index, before)
-            wait_idle(page, SLIDER_TIMEOUT)
+            lab.wait_idle(page, SLIDER_TIMEOUT)
             if not changed or page.evaluate(JS_SHOWN, index) == before:
                 problems.append(
                     f"cell {index}, slider {label} moved {readout} -> {after_readout} but the "
@@ -289,12 +166,12 @@ def slider_problems(page, state, name: str, shots: Path | None) -> tuple[list[st
 
 def check_notebook(page, server, name: str, shots: Path | None = None) -> dict:
     """Open, run and check one notebook; return a report (problems, timings, counts)."""
-    ready = open_notebook(page, server, name)
+    ready = lab.open_notebook(page, server, name)
     try:
         report = {"kernel": ready["kernel"], "problems": []}
         if ready["kernel"] != KERNEL:
             report["problems"].append(f"runs on kernel {ready['kernel']!r}, not {KERNEL!r}")
-        state = run_all(page, name)
+        state = lab.run_all(page, name)
         report["run_all_seconds"] = state["seconds"]
         report["problems"] += error_problems(page, state)
         report["problems"] += widget_problems(page, state)
@@ -304,9 +181,9 @@ def check_notebook(page, server, name: str, shots: Path | None = None) -> dict:
         report["problems"] += moved
         late_errors = widget_error_problems(page)
         report["problems"] += ["after moving the sliders: " + p for p in late_errors]
-        report["widget_cells"] = widget_cells(state)
+        report["widget_cells"] = lab.widget_cells(state)
     finally:
-        page.evaluate(JS_SHUTDOWN)  # the next lesson gets the CPU and memory
+        page.evaluate(lab.JS_SHUTDOWN)  # the next lesson gets the CPU and memory
     return report
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -18,15 +20,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "site" / "_build" / "html"
 SCREENSHOTS = Path(os.environ.get("SITE_SCREENSHOTS", ROOT / "site" / "_build" / "screenshots"))
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+
+
+def load_browser_lab():
+    """``tools/browser_lab.py`` (Chromium's launch, shared with tests/browser and the slider
+    benchmark), loaded by its path: ``tools/`` is no package."""
+    if "browser_lab" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("browser_lab",
+                                                      ROOT / "tools" / "browser_lab.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["browser_lab"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["browser_lab"]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -52,12 +57,11 @@ def site_url():
 def browser():
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: run scripts/install_browser.sh (Debian's chromium)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
+        try:
+            chromium = load_browser_lab().launch_chromium(playwright)
+        except FileNotFoundError as exc:
+            pytest.fail(str(exc))
         yield chromium
         chromium.close()
 
