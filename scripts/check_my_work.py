@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -34,16 +33,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `grader` (the notebook runner) lives at the repository's root
     sys.path.insert(0, str(ROOT))
 
-KERNEL = "neural-ode-course"
+from utils import course  # noqa: E402 (the course's conventions: kernel, exercise ids)
+
 CELL_TIMEOUT = 300  # s: a lesson runs in about a minute; one cell gets this long at most
 MARKER = "@@check-my-work@@"
 ANSWERS = "_check_my_work_answers"
-ANSWER_ID = re.compile(r"^(ex(\d\d)_\w+)-answer$")
-CHECK_ID = re.compile(r"^ex(\d\d)_\w+$")
 
 
 @dataclass
 class Report:
+    """One notebook's run: the judge's results (``self_check``'s, as JSON) and what else broke."""
+
     notebook: Path
     lesson: str | None  # "01"
     results: list[dict] = field(default_factory=list)  # id, title, status, message, points, max
@@ -57,9 +57,9 @@ def lesson_of(nb) -> str | None:
     """The lesson a notebook belongs to, from its graded cells' ids (``ex01_...``)."""
     for cell in nb.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-        match = ANSWER_ID.match(grade_id) or CHECK_ID.match(grade_id)
-        if match:
-            return match.groups()[-1]
+        lesson = course.lesson_of_grade_id(grade_id)
+        if lesson is not None:
+            return lesson
     return None
 
 
@@ -84,12 +84,12 @@ def instrument(nb, answer_names: dict[str, str], lesson: str):
     for index, (cell, grade_id) in enumerate(zip(nb.cells, ids, strict=True)):
         if cell.cell_type != "code":
             continue
-        answer = ANSWER_ID.match(grade_id)
-        if answer and answer[1] in answer_names:
-            answer_cells[index] = answer[1]
-            if answer[1] not in ids:  # no check cell: note the answer at the end of its cell
-                cell.source = cell.source.rstrip("\n") + "\n" + _capture(answer_names[answer[1]])
-        elif grade_id in answer_names and f"{grade_id}-answer" in ids:
+        answer = course.exercise_of_answer(grade_id)
+        if answer in answer_names:
+            answer_cells[index] = answer
+            if answer not in ids:  # no check cell: note the answer at the end of its cell
+                cell.source = cell.source.rstrip("\n") + "\n" + _capture(answer_names[answer])
+        elif grade_id in answer_names and course.answer_id(grade_id) in ids:
             # (no answer cell: nothing noted, so "not attempted", as the grader, which grades
             # the answer cell only, not a definition elsewhere)
             cell.source = _capture(answer_names[grade_id]) + "\n" + cell.source
@@ -141,7 +141,7 @@ def check_notebook(path: Path, *, cell_timeout: float = CELL_TIMEOUT) -> Report:
     titles = {e.id: e.title for e in exercises}
     run, answer_cells = instrument(nb, {e.id: e.answer_name for e in exercises}, report.lesson)
     client = CourseClient(
-        run, kernel_name=KERNEL, timeout=cell_timeout, allow_errors=True,
+        run, kernel_name=course.KERNEL, timeout=cell_timeout, allow_errors=True,
         interrupt_on_timeout=True, resources={"metadata": {"path": str(path.parent.resolve())}},
     )  # fmt: skip
     start = time.perf_counter()
@@ -175,9 +175,6 @@ def check_notebook(path: Path, *, cell_timeout: float = CELL_TIMEOUT) -> Report:
     return report
 
 
-LABELS = {"passed": "passed", "not attempted": "not attempted", "wrong": "not yet right"}
-
-
 def format_report(report: Report) -> str:
     name = report.notebook.name
     if report.problem and not report.results:
@@ -185,9 +182,9 @@ def format_report(report: Report) -> str:
     got = sum(r["points"] for r in report.results)
     total = sum(r["max_points"] for r in report.results)
     lines = [f"Lesson {report.lesson} ({name}): {got:g} of {total:g} points"]
-    width = max(len(label) for label in LABELS.values())
+    width = max(len(label) for label in course.VERDICT_LABELS.values())
     for r in report.results:
-        label = LABELS.get(r["status"], r["status"])
+        label = course.VERDICT_LABELS.get(r["status"], r["status"])
         line = f"  {label:<{width}}  {r['title']}"
         if r["status"] != "passed":
             pad = " " * (width + 4)
@@ -256,9 +253,9 @@ def main(argv=None) -> int:
             )
         )
     results = [r for report in reports for r in report.results]
-    counts = {
-        label: sum(LABELS[r["status"]] == label for r in results) for label in LABELS.values()
-    }
+    labels = course.VERDICT_LABELS
+    counts = {label: sum(labels[r["status"]] == label for r in results)
+              for label in labels.values()}
     print(
         "Summary: "
         + ", ".join(f"{n} {label}" for label, n in counts.items())
