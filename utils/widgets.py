@@ -333,13 +333,24 @@ def resnet_spiral_data(
     }
 
 
+def _blank_axes(figsize, **margins):
+    """A slider's persistent figure with one axes at fixed margins: each move clears the axes
+    and draws again, without a new figure or a layout pass."""
+    fig = Figure(figsize=figsize, dpi=FIGURE_DPI)
+    _fixed_margins(fig, **margins)
+    return {"fig": fig, "ax": fig.subplots()}
+
+
+_RESNET_SPIRAL = LiveFigure(
+    functools.partial(_blank_axes, (5.5, 5.5), left=0.12, right=0.97, bottom=0.1, top=0.93))
+
+
 def show_resnet_spiral(n_blocks):
     """Draw :func:`resnet_spiral_data`: the stack's states over the exact flow, phase plane."""
     data = resnet_spiral_data(n_blocks=n_blocks)
     label = f"{n_blocks} blocks"
-    fig = Figure(figsize=(5.5, 5.5), dpi=FIGURE_DPI)
-    _fixed_margins(fig, left=0.12, right=0.97, bottom=0.1, top=0.93)
-    ax = fig.subplots()
+    ax = _RESNET_SPIRAL.parts["ax"]
+    ax.clear()
     plots.phase_portrait(
         {"exact flow": data["exact_fine"], label: data["resnet"]},
         ax=ax,
@@ -352,7 +363,7 @@ def show_resnet_spiral(n_blocks):
         f"gap at t={data['t'][-1]:.3g}: {data['gap']:.3g}",
         fontsize=10,
     )
-    return _image(fig)
+    return _image(_RESNET_SPIRAL.parts["fig"])
 
 
 # -- Lesson 02: dopri5's steps on Lotka-Volterra at a chosen tolerance -------------------------
@@ -377,17 +388,31 @@ def adaptive_steps_data(
     return {"t": t, "ys": ys, "stats": stats, "nfe": stats.n_fevals}
 
 
+_ADAPTIVE_STEPS = LiveFigure(
+    functools.partial(_blank_axes, (8, 3.5), left=0.1, right=0.98, bottom=0.14, top=0.9))
+
+
+@functools.lru_cache(maxsize=64)
+def _adaptive_steps_at(log10_rtol):
+    """The slider's solves, each computed once (a slider browses a few dozen settings)."""
+    return adaptive_steps_data(rtol=10.0**log10_rtol)
+
+
 def show_adaptive_steps(log10_rtol):
     """Draw :func:`adaptive_steps_data` at ``rtol = 10 ** log10_rtol``: accepted step sizes over
     time and rejected attempts. (A log10 slider: tolerances span decades.)"""
+    import matplotlib.ticker
+
     rtol = 10.0**log10_rtol
-    data = adaptive_steps_data(rtol=rtol)
-    fig = Figure(figsize=(8, 3.5), dpi=FIGURE_DPI)
-    _fixed_margins(fig, left=0.1, right=0.98, bottom=0.14, top=0.9)
-    ax = fig.subplots()
+    data = _adaptive_steps_at(float(log10_rtol))
+    ax = _ADAPTIVE_STEPS.parts["ax"]
+    ax.clear()
     plots.step_sizes(data["stats"], ax=ax)
+    # Plain tick labels (1e-05): the default log labels are typeset as math on every redraw.
+    ax.yaxis.set_major_formatter(matplotlib.ticker.LogFormatter())
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_title(f"dopri5 on Lotka–Volterra, rtol = {rtol:.1e}: NFE = {data['nfe']}")
-    return _image(fig)
+    return _image(_ADAPTIVE_STEPS.parts["fig"])
 
 
 # -- Lesson 03: cost and accuracy of a solver on a Neural ODE ---------------------------------
