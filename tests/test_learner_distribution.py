@@ -120,6 +120,7 @@ def test_student_dist_holds_what_learners_may_see(dist):
     assert len(notebooks) == 10 and notebooks[0] == "01_ode_basics.ipynb"
     assert "utils/data/hudson_bay_lynx_hare.csv" in names
     assert "utils/exercises/lesson01.py" in names
+    assert "notebooks/matplotlibrc" in names  # lessons' figures at the dpi of the stored ones
     for absent in ("lessons_src", "utils/exercises/solutions", "grader", "tests", "tools"):
         assert not any(n == absent or n.startswith(absent + "/") for n in names), absent
 
