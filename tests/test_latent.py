@@ -14,7 +14,6 @@ from utils.latent import (
     LatentODEDecoder,
     encode_backwards,
     encode_forwards,
-    encode_observed,
     irregular_oscillators,
     latent_readout,
     linear_interpolation,
@@ -166,25 +165,30 @@ def test_encode_forwards_ignores_unobserved_values_and_passes_the_gradient():
 
 @pytest.mark.parametrize("direction, reference", [("backwards", encode_backwards),
                                                   ("forwards", encode_forwards)])
-def test_encode_observed_equals_the_grid_loop_with_its_gradient(direction, reference):
-    """The models' fast encoder gives what the readable grid loops give, and the same gradient:
-    on the hand-made case plus a series with no observation, and on lesson-09-like data."""
-    cell, x, mask, t = _encoder_case()
+def test_encoder_equals_the_grid_loop_with_its_gradient(direction, reference):
+    """The models' encoder loops over observed points only; it must give what the readable grid
+    loops give, and the same gradient: on the hand-made case plus a series with no observation,
+    and on lesson-09-like data."""
+    torch.manual_seed(5)
+    encoder = GapGRUEncoder(3, 5, direction=direction).double()
+    _, x, mask, t = _encoder_case()
     x, mask = torch.cat((x, x[:1])), torch.cat((mask, torch.zeros_like(mask[:1])))
     data = irregular_oscillators(40, fraction=0.3, seed=6)
     n = data.n_window
     cases = [(x, mask, t), (torch.tensor(data.x[:, :n]), torch.tensor(data.window[:, :n]),
                             torch.tensor(data.t[:n]))]
+    parameters = list(encoder.parameters())
     for x, mask, t in cases:
-        fast = encode_observed(cell, x, mask, t, direction=direction)
-        torch.testing.assert_close(fast, reference(cell, x, mask, t), rtol=0, atol=1e-12)
+        fast = encoder(x, mask, t)
+        slow = encoder.to_z0(reference(encoder.cell, x, mask, t))
+        torch.testing.assert_close(fast, slow, rtol=0, atol=1e-12)
         weights = torch.randn_like(fast)
-        grad_fast = torch.autograd.grad((fast * weights).sum(), list(cell.parameters()))
-        slow = reference(cell, x, mask, t)
-        grad_slow = torch.autograd.grad((slow * weights).sum(), list(cell.parameters()))
+        grad_fast = torch.autograd.grad((fast * weights).sum(), parameters)
+        grad_slow = torch.autograd.grad((slow * weights).sum(), parameters)
         for a, b in zip(grad_fast, grad_slow, strict=True):
             torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
-    assert (encode_observed(cell, x, torch.zeros_like(mask), t, direction=direction) == 0).all()
+    empty = encoder(x, torch.zeros_like(mask), t)
+    torch.testing.assert_close(empty, encoder.to_z0.bias.expand_as(empty))  # h stayed zero
 
 
 def test_encoder_direction_same_seed_same_weights_different_reading():
@@ -211,9 +215,6 @@ def test_encoder_direction_rejects_unknown_values():
         GapGRUEncoder(4, 8, direction="sideways")
     with pytest.raises(ValueError, match="direction must be one of"):
         make_model("latent_ode", seed=0, direction="backward")
-    cell, x, mask, t = _encoder_case()
-    with pytest.raises(ValueError, match="direction must be one of"):
-        encode_observed(cell, x, mask, t, direction="reversed")
 
 
 # -- decoder A: the latent ODE ---------------------------------------------------------------
