@@ -625,7 +625,7 @@ for n_extra, results in ring_results.items():
                     ls=("-", "--", ":")[seed], label=f"{FLOW_NAMES[n_extra]}, seed {seed}")
 ax_nfe.set(xlabel="training step", ylabel="NFE per forward", title="cost of the flow during training")
 ax_nfe.grid(alpha=0.3)
-ax_nfe.legend(fontsize=7)
+ax_nfe.legend(fontsize=8)
 inner = y_ring_test[:, 0] < 0
 with torch.no_grad():
     end_plain = ring_models[0][0].trajectory(x_ring_test, torch.tensor([0.0, 1.0]))[-1].numpy()
