@@ -473,6 +473,7 @@ def make_model(kind: str, *, seed: int, latent_dim: int = 4, encoder_hidden: int
                          f"{direction!r}")
     torch.manual_seed(seed)
     encoder = GapGRUEncoder(latent_dim, encoder_hidden, direction=direction)
+    decoder: nn.Module
     if kind == "latent_ode":
         decoder = LatentODEDecoder(latent_dim, ode_hidden, step_size)
     else:
@@ -601,8 +602,9 @@ def split_mse(prediction, truth, t_query, t_split: float) -> tuple[float, float]
         raise ValueError(f"prediction has shape {p.shape} but truth has shape {q.shape}")
     inside = np.broadcast_to(np.asarray(t_query) <= t_split + 1e-9, p.shape)
     squared = (p - q) ** 2
-    parts = (squared[inside], squared[~inside])
-    return tuple(float(np.mean(part)) if part.size else float("nan") for part in parts)
+    inner, outer = (float(np.mean(part)) if part.size else float("nan")
+                    for part in (squared[inside], squared[~inside]))
+    return inner, outer
 
 
 def prediction_sweep(models: dict[str, SeriesModel], *, fractions, counts, n_series: int = 60,
