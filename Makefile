@@ -49,8 +49,10 @@ instructor-lab: $(LAB_SETTINGS)
 	JUPYTER_CONFIG_PATH="$(CURDIR)/lab/instructor$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 		$(BIN)/jupyter lab $(LAB_ARGS)
 
+# ruff, then mypy on utils/ and grader/ ([tool.mypy] in pyproject.toml); `make test` runs it first.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Unit tests, exercise self-tests, build-sync checks, then every notebook under strict nbval.
 # Installs no system package: the sandboxed grading tests skip, with one line saying so, when

@@ -144,3 +144,11 @@ def test_changelog_has_the_current_version_and_an_unreleased_section():
     dated = re.findall(r"^## \[([\d.]+)\] - (\d{4}-\d{2}-\d{2})$", text, re.M)
     assert [v for v, _ in dated] == versions[1:], "every released version has a date"
     assert [d for _, d in dated] == sorted((d for _, d in dated), reverse=True), "newest first"
+
+
+def test_make_lint_runs_ruff_then_mypy_as_the_hooks_do():
+    recipe = _make_recipe("lint")
+    assert recipe == [".venv/bin/ruff check .", ".venv/bin/mypy"], recipe
+    # The hooks run the same tools (ruff on the staged files, mypy on its configured packages).
+    assert HOOKS["ruff"]["entry"].startswith(".venv/bin/ruff check")
+    assert HOOKS["mypy"]["entry"] == recipe[1]
