@@ -47,6 +47,7 @@ def load_browser_lab():
 
 GOAL_RATIO = 1.3  # every slider within 1.3x the floor measured next to it
 GOAL_MS = 250.0  # about 1.3x the floor on a quiet 2-core machine
+SLIDER_APPEAR_MS = 20_000  # how long a widget cell may take to show its sliders after Run All
 
 FLOOR_CELL = (
     "import ipywidgets as widgets\n"
@@ -94,6 +95,10 @@ def _slider_latencies(page, checks, state, presses: int) -> list[dict]:
     for index in checks.widget_cells(state):
         cell = checks.cell_locator(page, index)
         sliders = cell.locator(".widget-slider")
+        try:  # on a loaded machine the widget may render a moment after the kernel went idle
+            sliders.first.wait_for(state="attached", timeout=SLIDER_APPEAR_MS)
+        except Exception:  # noqa: BLE001 (playwright's TimeoutError): a cell without sliders
+            pass
         for k in range(sliders.count()):
             slider = sliders.nth(k)
             label = slider.locator(".widget-label").first.inner_text().strip() or f"#{k}"
@@ -124,12 +129,18 @@ def _measure_notebook(page, server, checks, name: str, presses: int) -> dict:
     checks.open_notebook(page, server, name)
     try:
         state = checks.run_all(page, name)
-        sliders = _slider_latencies(page, checks, state, presses)
+        errors = [f"cell {c['index']}: {o['ename']}: {o['evalue']}" for c in state["cells"]
+                  for o in c.get("outputs", []) if o["type"] == "error"]
+        # A failed cell stops Run All: the sliders after it were never built. Say so.
+        sliders = [] if errors else _slider_latencies(page, checks, state, presses)
     finally:
         page.evaluate(checks.JS_SHUTDOWN)
+    if errors:
+        print(f"  {name}: not measured, a cell failed in Run All: {errors}", flush=True)
     every = [ms for row in sliders for ms in row["ms"]]
     return {
         "lesson": name,
+        "errors": errors,
         "sliders": sliders,
         "median_ms": statistics.median(every) if every else None,
         "worst_ms": max(every) if every else None,
@@ -214,15 +225,20 @@ def report(result: dict) -> list[str]:
         f"| floor (trivial two-panel slider) | 1 | {floor:.0f} | "
         f"{result['floor']['worst_ms']:.0f} | {floor:.0f} | {floor:.0f} | 1.00 | 1.00 |",
     ]
+    failed = []
     for row in result["lessons"]:
         if row["median_ms"] is None:
             lines.append(f"| {row['lesson']} | 0 | - | - | - | - | - | - |")
+            if row.get("errors"):
+                failed.append(f"{row['lesson']} ({'; '.join(row['errors'])[:200]})")
             continue
         local = row.get("floor_ms") or floor
         lines.append(
             f"| {row['lesson']} | {len(row['sliders'])} | {row['median_ms']:.0f} | "
             f"{row['worst_ms']:.0f} | {row['worst_slider_median_ms']:.0f} | {local:.0f} | "
             f"{row['median_ms'] / local:.2f} | {row['worst_slider_median_ms'] / local:.2f} |")
+    if failed:
+        lines += ["", "Not measured, a cell failed in Run All: " + ", ".join(failed) + "."]
     lines += ["", "Per slider (median of its presses, ms, and its ratio to the floor measured "
               "right before its lesson):", "",
               "| lesson | cell | slider | median (ms) | / floor |", "|---|---:|---|---:|---:|"]
