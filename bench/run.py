@@ -329,6 +329,9 @@ def execute_notebook(path: Path, timeout: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / path.name
         shutil.copy(path, copy)
+        rc = path.parent / "matplotlibrc"  # the lessons' figure settings (150 dpi), as in make lab
+        if rc.is_file():
+            shutil.copy(rc, Path(tmp) / rc.name)
         nb = nbformat.read(copy, as_version=4)
         client = CourseClient(
             nb, kernel_name=KERNEL, timeout=timeout, resources={"metadata": {"path": tmp}}
